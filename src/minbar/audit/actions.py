@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from minbar.audit.models import AuditEvent
+from minbar.core.actor import Actor
+from minbar.workspaces.models import Workspace
+
+ACTION_LABELS = {
+    "auth.login": _("Signed in"),
+    "auth.login_failed": _("Failed sign-in"),
+    "auth.login_blocked": _("Sign-in blocked after too many failures"),
+    "auth.logout": _("Signed out"),
+    "auth.password_changed": _("Changed password"),
+    "auth.password_reset_requested": _("Requested a password reset"),
+    "auth.password_reset": _("Reset password"),
+    "auth.2fa_enabled": _("Turned on two-factor authentication"),
+    "auth.2fa_disabled": _("Turned off two-factor authentication"),
+    "auth.recovery_code_used": _("Signed in with a recovery code"),
+    "profile.updated": _("Updated profile"),
+    "token.created": _("Created an API token"),
+    "token.revoked": _("Revoked an API token"),
+    "workspace.created": _("Created workspace"),
+    "workspace.updated": _("Updated workspace settings"),
+    "member.invited": _("Invited a member"),
+    "member.invitation_revoked": _("Revoked an invitation"),
+    "member.joined": _("Joined the workspace"),
+    "member.role_changed": _("Changed a member's role"),
+    "member.removed": _("Removed a member"),
+    "audit.exported": _("Exported the audit log"),
+    "backup.created": _("Created a backup"),
+    "backup.restored": _("Restored a backup"),
+}
+
+
+def label_for(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def record(
+    actor: Actor,
+    action: str,
+    *,
+    workspace: Workspace | None = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    data: dict[str, Any] | None = None,
+    username: str = "",
+) -> AuditEvent:
+    """Append one event. ``username`` names the actor when no user is known (failed logins)."""
+    user = actor.user
+    return AuditEvent.objects.create(
+        workspace=workspace,
+        actor=user,
+        actor_name=(user.username if user else username)[:150],
+        action=action,
+        target_type=target._meta.model_name or "" if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=(target_label or (str(target) if target is not None else ""))[:200],
+        ip_address=actor.ip,
+        user_agent=actor.user_agent[:300],
+        via=actor.via,
+        data=data or {},
+    )

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import paginate
+
+from minbar.api import Page, api_access
+from minbar.audit.actions import label_for
+from minbar.audit.models import AuditEvent
+from minbar.audit.views import filtered_events
+from minbar.core.errors import NotAllowed
+from minbar.workspaces.roles import Perm
+
+router = Router(tags=["audit"])
+
+
+class AuditEventOut(Schema):
+    id: int
+    created_at: datetime
+    actor: str
+    action: str
+    description: str
+    target_type: str
+    target_id: str
+    target: str
+    ip_address: str | None
+    via: str
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(obj: AuditEvent) -> str:
+        return obj.actor_name
+
+    @staticmethod
+    def resolve_description(obj: AuditEvent) -> str:
+        return label_for(obj.action)
+
+    @staticmethod
+    def resolve_target(obj: AuditEvent) -> str:
+        return obj.target_label
+
+
+class AuditFilter(Schema):
+    action: str = ""
+    actor: str = ""
+    since: str = ""
+
+
+@router.get("/{slug}/audit-events", response=list[AuditEventOut],
+            summary="Audit log (owners and admins)")
+@paginate(Page)
+def list_audit_events(request: HttpRequest, slug: str,
+                      filters: Query[AuditFilter]) -> QuerySet[AuditEvent]:
+    access = api_access(request, slug)
+    if not access.can(Perm.VIEW_AUDIT):
+        raise NotAllowed("Only owners and admins can read the audit log.")
+    return filtered_events(access, filters.dict())

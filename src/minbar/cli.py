@@ -1,0 +1,52 @@
+"""The ``minbar`` command: Django's management commands plus Minbar's own."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+MINBAR_COMMANDS = {
+    "serve": "web server with the embedded worker and scheduler",
+    "worker": "task worker only, for scale-out",
+    "demo": "set up demo data and serve it on 127.0.0.1:$MINBAR_PORT",
+    "token": "create, list or revoke API tokens",
+    "backup": "write a consistent copy of the database and media",
+    "restore": "restore a backup written by 'minbar backup'",
+    "check_config": "validate the configuration and print it (secrets hidden)",
+}
+
+
+def _usage() -> str:
+    lines = ["usage: minbar <command> [options]", "", "Minbar commands:"]
+    lines += [f"  {name:<13} {text}" for name, text in MINBAR_COMMANDS.items()]
+    lines += ["", "Every Django management command works too (migrate, createsuperuser, …).",
+              "Run 'minbar help <command>' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minbar.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"minbar: configuration error: {exc}", file=sys.stderr)
+        return 2
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["minbar", *args])
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""The demo organization: two brands, one person per role, and real sample records.
+
+Seeding is idempotent: running it again finds what exists and adds only what
+is missing, so ``minbar demo`` can be started any number of times.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from minbar.accounts import actions as account_actions
+from minbar.accounts.models import User
+from minbar.core.actor import Actor
+from minbar.workspaces import actions as workspace_actions
+from minbar.workspaces.access import access_for
+from minbar.workspaces.models import Invitation, Membership, Organization, Workspace
+from minbar.workspaces.roles import Role
+
+DEMO_ORG_SLUG = "demo"
+ENGLISH_SLUG = "oasis-coffee"
+ARABIC_SLUG = "waha-coffee"
+OWNER = "demo"
+
+# (username, first name, last name, language, role in English brand, role in Arabic brand)
+PEOPLE = [
+    (OWNER, "Dana", "Owner", "en", Role.OWNER, Role.OWNER),
+    ("amal", "أمل", "المديرة", "ar", Role.ADMIN, Role.ADMIN),
+    ("eli", "Eli", "Editor", "en", Role.EDITOR, Role.EDITOR),
+    ("karim", "كريم", "الكاتب", "ar", Role.CONTRIBUTOR, Role.CONTRIBUTOR),
+    ("ana", "Ana", "Analyst", "en", Role.ANALYST, Role.ANALYST),
+    ("client", "Chris", "Client", "en", Role.CLIENT, Role.CLIENT),
+]
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    username: str
+    password: str
+    api_token: str
+    workspace: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password,
+                "api_token": self.api_token, "workspace": self.workspace}
+
+
+def credentials_path() -> Path:
+    return Path(settings.DATA_DIR) / "demo-credentials.json"
+
+
+def _saved() -> dict[str, str]:
+    path = credentials_path()
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+            if isinstance(data, dict):
+                return {str(k): str(v) for k, v in data.items()}
+        except (OSError, ValueError):
+            pass
+    return {}
+
+
+@transaction.atomic
+def seed_demo() -> DemoCredentials:
+    saved = _saved()
+    actor = Actor.system()
+    password = saved.get("password") or f"minbar-{secrets.token_urlsafe(9)}"
+    org = Organization.objects.filter(slug=DEMO_ORG_SLUG).first()
+    if org is None:
+        org = Organization.objects.create(name="Oasis Coffee Group", slug=DEMO_ORG_SLUG)
+    users: dict[str, User] = {}
+    for username, first, last, language, _en_role, _ar_role in PEOPLE:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = account_actions.create_user(
+                username, password, email=f"{username}@demo.minbar.invalid", language=language,
+                first_name=first, last_name=last,
+            )
+        elif not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        users[username] = user
+    owner = users[OWNER]
+    english = Workspace.objects.filter(slug=ENGLISH_SLUG).first() or workspace_actions.create_workspace(
+        actor, organization=org, name="Oasis Coffee", owner=owner, language="en",
+        time_zone="America/New_York", slug=ENGLISH_SLUG,
+        description="Specialty coffee roaster with cafés in New York and Chicago.",
+    )
+    arabic = Workspace.objects.filter(slug=ARABIC_SLUG).first() or workspace_actions.create_workspace(
+        actor, organization=org, name="قهوة الواحة", owner=owner, language="ar",
+        time_zone="Asia/Riyadh", slug=ARABIC_SLUG,
+        description="محمصة قهوة مختصة لها مقاهٍ في الرياض وجدة ودبي.",
+    )
+    for username, _first, _last, _language, en_role, ar_role in PEOPLE:
+        for workspace, role in ((english, en_role), (arabic, ar_role)):
+            Membership.objects.get_or_create(
+                user=users[username], workspace=workspace, defaults={"role": role}
+            )
+    # A pending invitation in each brand shows how joining works.
+    for workspace, email in ((english, "barista@demo.minbar.invalid"),
+                             (arabic, "barista-ar@demo.minbar.invalid")):
+        if not Invitation.objects.filter(workspace=workspace, email=email).exists():
+            workspace_actions.invite_member(
+                Actor(user=owner, via="system"), access_for(owner, workspace.slug),
+                email=email, role=Role.EDITOR, send=False,
+            )
+    token = saved.get("api_token", "")
+    if not token or account_actions.authenticate_api_token(token) is None:
+        token = account_actions.create_api_token(
+            actor, owner, english, name="demo", role=Role.OWNER
+        ).secret
+    creds = DemoCredentials(username=OWNER, password=password, api_token=token,
+                            workspace=ENGLISH_SLUG)
+    path = credentials_path()
+    path.write_text(json.dumps(creds.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    path.chmod(0o600)
+    return creds

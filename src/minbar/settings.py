@@ -1,0 +1,190 @@
+"""Django settings for Minbar, derived from the environment (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from minbar import config as minbar_config
+from minbar.taskqueue import build_queue
+
+try:
+    MINBAR = minbar_config.load()
+except minbar_config.ConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+TESTING = "pytest" in sys.modules or MINBAR.env == "test"
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = MINBAR.data_dir
+
+SECRET_KEY = MINBAR.secret_key
+DEBUG = MINBAR.debug
+ALLOWED_HOSTS = MINBAR.allowed_hosts
+CSRF_TRUSTED_ORIGINS = MINBAR.csrf_trusted_origins
+MINBAR_BASE_URL = MINBAR.base_url
+MINBAR_PORT = MINBAR.port
+MINBAR_ENV = MINBAR.env
+MINBAR_QUEUE_URL = MINBAR.queue_url
+MINBAR_DATABASE_URL = MINBAR.database_url
+MINBAR_TRUSTED_PROXIES = MINBAR.trusted_proxy_count
+MINBAR_ENCRYPTION_KEYS = MINBAR.encryption_keys
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "ninja",
+    "huey.contrib.djhuey",
+    "minbar.core",
+    "minbar.accounts",
+    "minbar.workspaces",
+    "minbar.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "minbar.accounts.middleware.UserPreferencesMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "minbar.urls"
+WSGI_APPLICATION = "minbar.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "minbar.core.context_processors.shell",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": MINBAR.database}
+_test_db_url = os.environ.get("MINBAR_TEST_DATABASE_URL", "").strip()
+if TESTING and _test_db_url:
+    import dj_database_url
+
+    DATABASES = {"default": dict(dj_database_url.parse(_test_db_url))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+
+# Login throttling: failures counted over a sliding window.
+MINBAR_LOGIN_WINDOW_SECONDS = 15 * 60
+MINBAR_LOGIN_MAX_FAILURES_PER_USERNAME = 5
+MINBAR_LOGIN_MAX_FAILURES_PER_IP = 30
+MINBAR_INVITATION_DAYS = 7
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
+LANGUAGES_BIDI = ["ar"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_COOKIE_NAME = "minbar_language"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+if TESTING or DEBUG:
+    STORAGES["staticfiles"] = {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_NAME = "minbar_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = MINBAR.secure_cookies
+CSRF_COOKIE_SECURE = MINBAR.secure_cookies
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+EMAIL_BACKEND = MINBAR.email.backend
+EMAIL_HOST = MINBAR.email.host
+EMAIL_PORT = MINBAR.email.port
+EMAIL_HOST_USER = MINBAR.email.user
+EMAIL_HOST_PASSWORD = MINBAR.email.password
+EMAIL_USE_TLS = MINBAR.email.use_tls
+EMAIL_USE_SSL = MINBAR.email.use_ssl
+DEFAULT_FROM_EMAIL = MINBAR.default_from_email
+if TESTING:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+HUEY = build_queue("memory://" if TESTING else MINBAR.queue_url, immediate=TESTING)
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": MINBAR.log_level},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "huey": {"level": "WARNING" if TESTING else "INFO"},
+    },
+}

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from minbar.api import api
+from minbar.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("minbar.accounts.urls")),
+    path("", include("minbar.workspaces.urls")),
+    path("", include("minbar.audit.urls")),
+    path("", include("minbar.core.urls")),
+]
