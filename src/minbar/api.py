@@ -60,7 +60,7 @@ api = NinjaAPI(
     description=(
         "Minbar's REST API. Authenticate with `Authorization: Bearer <token>` "
         "(create tokens under Profile → API tokens, or with `minbar token create`). "
-        "Every error has the shape `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+        'Every error has the shape `{"error": {"code", "message", "fields"}}`.'
     ),
     urls_namespace="api",
     auth=[BearerToken(), BrowserSession()],
@@ -73,7 +73,9 @@ def error_response(
     request: HttpRequest, status: int, code: str, message: str, fields: dict[str, str] | None = None
 ) -> HttpResponse:
     return api.create_response(
-        request, {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status
+        request,
+        {"error": {"code": code, "message": message, "fields": fields or {}}},
+        status=status,
     )
 
 
@@ -94,7 +96,9 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = error_response(
-        request, 401, "unauthorized",
+        request,
+        401,
+        "unauthorized",
         _("Send a valid API token in the Authorization header: Bearer <token>."),
     )
     response["WWW-Authenticate"] = 'Bearer realm="minbar"'
@@ -108,8 +112,15 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-             405: "method_not_allowed", 409: "conflict", 429: "rate_limited"}
+    codes = {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        429: "rate_limited",
+    }
     return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
 
 
@@ -157,8 +168,9 @@ class Page(PaginationBase):
         page: int
         pages: int
 
-    def paginate_queryset(self, queryset: Any, pagination: Input, request: HttpRequest,
-                          **params: Any) -> dict[str, Any]:
+    def paginate_queryset(
+        self, queryset: Any, pagination: Input, request: HttpRequest, **params: Any
+    ) -> dict[str, Any]:
         if pagination.page < 1 or not 1 <= pagination.per_page <= 200:
             raise ActionErrorInvalidPage()
         count = self._items_count(queryset)

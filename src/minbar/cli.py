@@ -19,8 +19,11 @@ MINBAR_COMMANDS = {
 def _usage() -> str:
     lines = ["usage: minbar <command> [options]", "", "Minbar commands:"]
     lines += [f"  {name:<13} {text}" for name, text in MINBAR_COMMANDS.items()]
-    lines += ["", "Every Django management command works too (migrate, createsuperuser, …).",
-              "Run 'minbar help <command>' for a command's options."]
+    lines += [
+        "",
+        "Every Django management command works too (migrate, createsuperuser, …).",
+        "Run 'minbar help <command>' for a command's options.",
+    ]
     return "\n".join(lines)
 
 

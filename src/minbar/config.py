@@ -185,7 +185,8 @@ def _email(env: dict[str, str]) -> EmailConfig:
         return EmailConfig(backend="django.core.mail.backends.locmem.EmailBackend")
     if parts.scheme not in {"smtp", "smtps"}:
         raise ConfigError(
-            f"MINBAR_EMAIL_URL must be console:, smtp://… or smtps://… (got scheme {parts.scheme!r})"
+            "MINBAR_EMAIL_URL must be console:, smtp://… or smtps://… "
+            f"(got scheme {parts.scheme!r})"
         )
     if not parts.hostname:
         raise ConfigError("MINBAR_EMAIL_URL must name the SMTP host, e.g. smtp://user:pw@host:587")
@@ -219,9 +220,7 @@ def load(environ: dict[str, str] | None = None) -> Config:
     env = dict(os.environ if environ is None else environ)
     app_env = env.get("MINBAR_ENV", "development").strip().lower() or "development"
     if app_env not in {"development", "production", "test"}:
-        raise ConfigError(
-            f"MINBAR_ENV must be development, production or test (got {app_env!r})"
-        )
+        raise ConfigError(f"MINBAR_ENV must be development, production or test (got {app_env!r})")
     production = app_env == "production"
     data_dir = _data_dir(env)
     port = _int(env, "MINBAR_PORT", 8000, 1, 65535)

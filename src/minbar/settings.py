@@ -136,9 +136,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 if TESTING or DEBUG:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -162,16 +160,22 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-EMAIL_BACKEND = MINBAR.email.backend
-EMAIL_HOST = MINBAR.email.host
-EMAIL_PORT = MINBAR.email.port
-EMAIL_HOST_USER = MINBAR.email.user
-EMAIL_HOST_PASSWORD = MINBAR.email.password
-EMAIL_USE_TLS = MINBAR.email.use_tls
-EMAIL_USE_SSL = MINBAR.email.use_ssl
-DEFAULT_FROM_EMAIL = MINBAR.default_from_email
+_mail_options: dict[str, object] = {}
+if MINBAR.email.backend.endswith("smtp.EmailBackend"):
+    _mail_options = {
+        "host": MINBAR.email.host,
+        "port": MINBAR.email.port,
+        "username": MINBAR.email.user,
+        "password": MINBAR.email.password,
+        "use_tls": MINBAR.email.use_tls,
+        "use_ssl": MINBAR.email.use_ssl,
+        "timeout": 20,
+    }
+MAILERS = {"default": {"BACKEND": MINBAR.email.backend, "OPTIONS": _mail_options}}
 if TESTING:
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+DEFAULT_FROM_EMAIL = MINBAR.default_from_email
+SERVER_EMAIL = MINBAR.default_from_email
 
 HUEY = build_queue("memory://" if TESTING else MINBAR.queue_url, immediate=TESTING)
 

@@ -33,6 +33,7 @@ def _sha256(value: str) -> str:
 
 # -- sign-in -------------------------------------------------------------------
 
+
 def _window_start() -> datetime:
     return timezone.now() - timedelta(seconds=settings.MINBAR_LOGIN_WINDOW_SECONDS)
 
@@ -85,8 +86,10 @@ def check_password_login(actor: Actor, username: str, password: str) -> User:
 def note_login(actor: Actor, user: User, *, with_recovery_code: bool = False) -> None:
     LoginAttempt.objects.create(username=user.username, ip_address=actor.ip, succeeded=True)
     # Record as the user even though the request is not yet authenticated.
-    record(Actor(user=user, ip=actor.ip, user_agent=actor.user_agent, via=actor.via),
-           "auth.recovery_code_used" if with_recovery_code else "auth.login")
+    record(
+        Actor(user=user, ip=actor.ip, user_agent=actor.user_agent, via=actor.via),
+        "auth.recovery_code_used" if with_recovery_code else "auth.login",
+    )
 
 
 def note_logout(actor: Actor) -> None:
@@ -102,6 +105,7 @@ def purge_login_attempts(days: int = 7) -> int:
 
 
 # -- two-factor ------------------------------------------------------------------
+
 
 def start_two_factor(user: User) -> str:
     """A new unconfirmed TOTP secret; two-factor is on only once a code confirms it."""
@@ -120,8 +124,10 @@ def provisioning_uri(user: User) -> str:
 
 def _totp_ok(user: User, code: str) -> bool:
     code = "".join(ch for ch in code if ch.isdigit())
-    return bool(user.totp_secret) and len(code) == 6 and pyotp.TOTP(user.totp_secret).verify(
-        code, valid_window=1
+    return (
+        bool(user.totp_secret)
+        and len(code) == 6
+        and pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
     )
 
 
@@ -180,6 +186,7 @@ def verify_second_factor(user: User, code: str) -> tuple[bool, bool]:
 
 # -- profile ---------------------------------------------------------------------
 
+
 def update_profile(
     actor: Actor,
     user: User,
@@ -206,8 +213,14 @@ def update_profile(
 
 
 def create_user(
-    username: str, password: str, *, email: str = "", language: str = "en",
-    first_name: str = "", last_name: str = "", time_zone: str = "",
+    username: str,
+    password: str,
+    *,
+    email: str = "",
+    language: str = "en",
+    first_name: str = "",
+    last_name: str = "",
+    time_zone: str = "",
 ) -> User:
     if User.objects.filter(username__iexact=username).exists():
         raise InvalidInput(
@@ -215,12 +228,18 @@ def create_user(
             fields={"username": _("Choose another username.")},
         )
     return User.objects.create_user(
-        username=username, password=password, email=email, language=validate_language(language),
-        first_name=first_name, last_name=last_name, time_zone=time_zone,
+        username=username,
+        password=password,
+        email=email,
+        language=validate_language(language),
+        first_name=first_name,
+        last_name=last_name,
+        time_zone=time_zone,
     )
 
 
 # -- API tokens ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NewToken:
@@ -243,8 +262,9 @@ def create_api_token(
         raise NotFound(_("No such workspace."))
     role = role or membership.role
     if role not in ROLE_RANK:
-        raise InvalidInput(_("Unknown role “%(role)s”.") % {"role": role},
-                           fields={"role": _("Choose a role.")})
+        raise InvalidInput(
+            _("Unknown role “%(role)s”.") % {"role": role}, fields={"role": _("Choose a role.")}
+        )
     if ROLE_RANK[role] > ROLE_RANK[membership.role]:
         raise NotAllowed(
             _("A token cannot have more rights than you: your role here is %(role)s.")
@@ -252,11 +272,14 @@ def create_api_token(
         )
     name = name.strip()
     if not name:
-        raise InvalidInput(_("Give the token a name so you recognise it later."),
-                           fields={"name": _("Required.")})
+        raise InvalidInput(
+            _("Give the token a name so you recognise it later."), fields={"name": _("Required.")}
+        )
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        raise InvalidInput(_("Expiry must be between 1 and 3650 days."),
-                           fields={"expires_in_days": _("Between 1 and 3650.")})
+        raise InvalidInput(
+            _("Expiry must be between 1 and 3650 days."),
+            fields={"expires_in_days": _("Between 1 and 3650.")},
+        )
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(

@@ -44,8 +44,12 @@ def me(request: HttpRequest) -> dict[str, object]:
     who = principal(request)
     user = who.user
     return {
-        "id": user.pk, "username": user.username, "display_name": user.display_name,
-        "email": user.email, "language": user.language, "time_zone": user.time_zone,
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "language": user.language,
+        "time_zone": user.time_zone,
         "two_factor": user.has_two_factor,
         "token_workspace": who.token.workspace.slug if who.token else None,
         "token_role": who.token.role if who.token else None,
@@ -57,7 +61,10 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=principal(request).user).select_related("workspace"))
 
 
-@router.delete("/tokens/{prefix}", response={200: TokenOut, 404: ErrorOut},
-               summary="Revoke one of my API tokens")
+@router.delete(
+    "/tokens/{prefix}",
+    response={200: TokenOut, 404: ErrorOut},
+    summary="Revoke one of my API tokens",
+)
 def revoke_token(request: HttpRequest, prefix: str) -> ApiToken:
     return revoke_api_token(api_actor(request), principal(request).user, prefix)

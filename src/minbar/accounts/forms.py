@@ -4,12 +4,13 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from minbar.workspaces.roles import Role
 
 
-def _tz_choices() -> list[tuple[str, str]]:
+def _tz_choices() -> list[tuple[str, str | Promise]]:
     return [("", _("Use the workspace's time zone"))] + [
         (name, name) for name in sorted(zoneinfo.available_timezones())
     ]
@@ -17,7 +18,8 @@ def _tz_choices() -> list[tuple[str, str]]:
 
 class LoginForm(forms.Form):
     username = forms.CharField(
-        label=_("Username"), max_length=150,
+        label=_("Username"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
@@ -27,7 +29,8 @@ class LoginForm(forms.Form):
 
 class SecondFactorForm(forms.Form):
     code = forms.CharField(
-        label=_("Authentication code or recovery code"), max_length=32,
+        label=_("Authentication code or recovery code"),
+        max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
@@ -44,25 +47,36 @@ class ProfileForm(forms.Form):
 
 class ConfirmTwoFactorForm(forms.Form):
     code = forms.CharField(
-        label=_("Six-digit code from your authenticator app"), max_length=8,
+        label=_("Six-digit code from your authenticator app"),
+        max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
 class DisableTwoFactorForm(forms.Form):
     password = forms.CharField(
-        label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100,
-                           help_text=_("What the token is for, e.g. “reporting script”."))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. “reporting script”."),
+    )
     workspace = forms.ChoiceField(label=_("Workspace"))
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices,
-                             help_text=_("At most your own role in that workspace."))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Role.choices,
+        help_text=_("At most your own role in that workspace."),
+    )
     expires_in_days = forms.IntegerField(
-        label=_("Expires after (days)"), min_value=1, max_value=3650, required=False,
+        label=_("Expires after (days)"),
+        min_value=1,
+        max_value=3650,
+        required=False,
         help_text=_("Leave empty for a token that lasts until revoked."),
     )
 

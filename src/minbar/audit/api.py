@@ -5,7 +5,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from minbar.api import Page, api_access
@@ -44,18 +45,18 @@ class AuditEventOut(Schema):
         return obj.target_label
 
 
-class AuditFilter(Schema):
-    action: str = ""
-    actor: str = ""
-    since: str = ""
-
-
-@router.get("/{slug}/audit-events", response=list[AuditEventOut],
-            summary="Audit log (owners and admins)")
+@router.get(
+    "/{slug}/audit-events", response=list[AuditEventOut], summary="Audit log (owners and admins)"
+)
 @paginate(Page)
-def list_audit_events(request: HttpRequest, slug: str,
-                      filters: Query[AuditFilter]) -> QuerySet[AuditEvent]:
+def list_audit_events(
+    request: HttpRequest,
+    slug: str,
+    action: str = "",
+    actor: str = "",
+    since: str = "",
+) -> QuerySet[AuditEvent]:
     access = api_access(request, slug)
     if not access.can(Perm.VIEW_AUDIT):
-        raise NotAllowed("Only owners and admins can read the audit log.")
-    return filtered_events(access, filters.dict())
+        raise NotAllowed(_("Only owners and admins can read the audit log."))
+    return filtered_events(access, {"action": action, "actor": actor, "since": since})

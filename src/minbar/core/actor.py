@@ -41,7 +41,7 @@ class Actor:
     def from_request(cls, request: HttpRequest, via: str = "web") -> Actor:
         user = request.user if request.user.is_authenticated else None
         return cls(
-            user=user,  # type: ignore[arg-type]
+            user=user,
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             via=via,

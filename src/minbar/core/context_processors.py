@@ -17,7 +17,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return context
     access = getattr(request, "workspace_access", None)
-    context["my_memberships"] = memberships_of(user)  # type: ignore[arg-type]
+    context["my_memberships"] = memberships_of(user)
     if access is not None:
         context["current_workspace"] = access.workspace
         context["current_role"] = access.role

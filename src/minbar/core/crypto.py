@@ -45,7 +45,9 @@ def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise DecryptionError("stored secret cannot be decrypted with the configured keys") from None
+        raise DecryptionError(
+            "stored secret cannot be decrypted with the configured keys"
+        ) from None
 
 
 def rotate(token: str) -> str:
@@ -53,7 +55,7 @@ def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column whose value is encrypted before it reaches the database."""
 
     def from_db_value(self, value: str | None, expression: object, connection: object) -> str:

@@ -46,8 +46,12 @@ class DemoCredentials:
     workspace: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"username": self.username, "password": self.password,
-                "api_token": self.api_token, "workspace": self.workspace}
+        return {
+            "username": self.username,
+            "password": self.password,
+            "api_token": self.api_token,
+            "workspace": self.workspace,
+        }
 
 
 def credentials_path() -> Path:
@@ -79,22 +83,40 @@ def seed_demo() -> DemoCredentials:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = account_actions.create_user(
-                username, password, email=f"{username}@demo.minbar.invalid", language=language,
-                first_name=first, last_name=last,
+                username,
+                password,
+                email=f"{username}@demo.minbar.invalid",
+                language=language,
+                first_name=first,
+                last_name=last,
             )
         elif not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
         users[username] = user
     owner = users[OWNER]
-    english = Workspace.objects.filter(slug=ENGLISH_SLUG).first() or workspace_actions.create_workspace(
-        actor, organization=org, name="Oasis Coffee", owner=owner, language="en",
-        time_zone="America/New_York", slug=ENGLISH_SLUG,
+    english = Workspace.objects.filter(
+        slug=ENGLISH_SLUG
+    ).first() or workspace_actions.create_workspace(
+        actor,
+        organization=org,
+        name="Oasis Coffee",
+        owner=owner,
+        language="en",
+        time_zone="America/New_York",
+        slug=ENGLISH_SLUG,
         description="Specialty coffee roaster with cafés in New York and Chicago.",
     )
-    arabic = Workspace.objects.filter(slug=ARABIC_SLUG).first() or workspace_actions.create_workspace(
-        actor, organization=org, name="قهوة الواحة", owner=owner, language="ar",
-        time_zone="Asia/Riyadh", slug=ARABIC_SLUG,
+    arabic = Workspace.objects.filter(
+        slug=ARABIC_SLUG
+    ).first() or workspace_actions.create_workspace(
+        actor,
+        organization=org,
+        name="قهوة الواحة",
+        owner=owner,
+        language="ar",
+        time_zone="Asia/Riyadh",
+        slug=ARABIC_SLUG,
         description="محمصة قهوة مختصة لها مقاهٍ في الرياض وجدة ودبي.",
     )
     for username, _first, _last, _language, en_role, ar_role in PEOPLE:
@@ -103,20 +125,26 @@ def seed_demo() -> DemoCredentials:
                 user=users[username], workspace=workspace, defaults={"role": role}
             )
     # A pending invitation in each brand shows how joining works.
-    for workspace, email in ((english, "barista@demo.minbar.invalid"),
-                             (arabic, "barista-ar@demo.minbar.invalid")):
+    for workspace, email in (
+        (english, "barista@demo.minbar.invalid"),
+        (arabic, "barista-ar@demo.minbar.invalid"),
+    ):
         if not Invitation.objects.filter(workspace=workspace, email=email).exists():
             workspace_actions.invite_member(
-                Actor(user=owner, via="system"), access_for(owner, workspace.slug),
-                email=email, role=Role.EDITOR, send=False,
+                Actor(user=owner, via="system"),
+                access_for(owner, workspace.slug),
+                email=email,
+                role=Role.EDITOR,
+                send=False,
             )
     token = saved.get("api_token", "")
     if not token or account_actions.authenticate_api_token(token) is None:
         token = account_actions.create_api_token(
             actor, owner, english, name="demo", role=Role.OWNER
         ).secret
-    creds = DemoCredentials(username=OWNER, password=password, api_token=token,
-                            workspace=ENGLISH_SLUG)
+    creds = DemoCredentials(
+        username=OWNER, password=password, api_token=token, workspace=ENGLISH_SLUG
+    )
     path = credentials_path()
     path.write_text(json.dumps(creds.as_dict(), indent=2, ensure_ascii=False) + "\n")
     path.chmod(0o600)

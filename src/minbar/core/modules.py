@@ -29,7 +29,9 @@ MODULES: tuple[Module, ...] = (
     Module(
         key="campaigns",
         title=_("Plan"),
-        summary=_("Campaign plans tied to business goals, personas, competitors and a content calendar."),
+        summary=_(
+            "Campaign plans tied to business goals, personas, competitors and a content calendar."
+        ),
         plans=(
             _("A goal per campaign aligned to a metric, such as +15% conversions in three months."),
             _("Target personas by age, location, income, job title, industry and interests."),
@@ -53,7 +55,9 @@ MODULES: tuple[Module, ...] = (
     Module(
         key="inbox",
         title=_("Inbox"),
-        summary=_("Every comment, reply, mention, message and review from every network in one place."),
+        summary=_(
+            "Every comment, reply, mention, message and review from every network in one place."
+        ),
         plans=(
             _("Assign, tag, reply, hide and close, with saved replies in English and Arabic."),
             _("Rules that route and tag automatically, available on every plan."),
@@ -65,7 +69,9 @@ MODULES: tuple[Module, ...] = (
     Module(
         key="audience",
         title=_("Audience"),
-        summary=_("Contacts built from social identities, with notes, segments and customer value."),
+        summary=_(
+            "Contacts built from social identities, with notes, segments and customer value."
+        ),
         plans=(
             _("A contact for every person who interacts with the brand."),
             _("Customer value, direct (purchases) and indirect (referrals)."),
@@ -77,7 +83,9 @@ MODULES: tuple[Module, ...] = (
     Module(
         key="listening",
         title=_("Listening"),
-        summary=_("What is said about the brand and its competitors, share of voice and crisis alerts."),
+        summary=_(
+            "What is said about the brand and its competitors, share of voice and crisis alerts."
+        ),
         plans=(
             _("Earned media: mentions, reviews, recommendations and shares."),
             _("Share of voice against competitors over any period."),
@@ -91,7 +99,9 @@ MODULES: tuple[Module, ...] = (
         title=_("Analytics"),
         summary=_("Engagement, impressions, reach, referrals, conversions and response time."),
         plans=(
-            _("Metrics defined once and documented, never a zero for a number a network does not give."),
+            _(
+                "Metrics defined once and documented, never a zero for a number a network does not give."
+            ),
             _("Goals tracked against targets."),
             _("Reports people can read, in English and Arabic."),
         ),
@@ -115,7 +125,9 @@ MODULES: tuple[Module, ...] = (
         title=_("Channels"),
         summary=_("The social accounts this workspace publishes to and listens on."),
         plans=(
-            _("Facebook, Instagram, X, LinkedIn, YouTube, TikTok, Pinterest, Threads, Bluesky, Mastodon, Telegram and more."),
+            _(
+                "Facebook, Instagram, X, LinkedIn, YouTube, TikTok, Pinterest, Threads, Bluesky, Mastodon, Telegram and more."
+            ),
             _("Connection health at a glance, with a warning before anything breaks."),
             _("A built-in sandbox network with a simulated audience to try everything safely."),
         ),

@@ -35,7 +35,9 @@ def dashboard(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     pending = Invitation.objects.filter(
         workspace=workspace, accepted_at__isnull=True, revoked_at__isnull=True
     ).count()
-    has_token = ApiToken.objects.active().filter(user=user, workspace=workspace).exists()
+    has_token = (
+        ApiToken.objects.active().filter(user=access.membership.user, workspace=workspace).exists()
+    )
     steps = [
         {"done": members > 1 or pending > 0, "label": "invite"},
         {"done": getattr(user, "has_two_factor", False), "label": "2fa"},
@@ -77,7 +79,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         from minbar.accounts.actions import update_profile
 
-        update_profile(Actor.from_request(request), request.user, language=language)  # type: ignore[arg-type]
+        update_profile(Actor.from_request(request), request.user, language=language)
     translation.activate(language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
@@ -99,7 +101,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:
         ok = False
         checks["database"] = f"error: {type(exc).__name__}"
     try:
@@ -107,8 +109,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
         HUEY.storage.queue_size()
         checks["queue"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         ok = False
         checks["queue"] = f"error: {type(exc).__name__}"
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )

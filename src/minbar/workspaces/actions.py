@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -146,7 +146,9 @@ def _check_can_grant(access: WorkspaceAccess, role: str) -> None:
     if role not in ROLE_RANK:
         raise InvalidInput(
             _("Unknown role “%(role)s”.") % {"role": role},
-            fields={"role": _("Choose one of: owner, admin, editor, contributor, analyst, client.")},
+            fields={
+                "role": _("Choose one of: owner, admin, editor, contributor, analyst, client.")
+            },
         )
     _require(access, Perm.MANAGE_MEMBERS)
     if role == Role.OWNER and not access.can(Perm.MANAGE_OWNERS):
@@ -193,8 +195,14 @@ def invite_member(
         expires_at=timezone.now() + timedelta(days=settings.MINBAR_INVITATION_DAYS),
     )
     url = settings.MINBAR_BASE_URL + reverse("workspaces:accept_invitation", args=[token])
-    record(actor, "member.invited", workspace=workspace, target=invitation,
-           target_label=email, data={"role": role})
+    record(
+        actor,
+        "member.invited",
+        workspace=workspace,
+        target=invitation,
+        target_label=email,
+        data={"role": role},
+    )
     if send:
         transaction.on_commit(lambda: _send_invitation(invitation, url))
     return NewInvitation(invitation=invitation, token=token, url=url)
@@ -221,24 +229,23 @@ def revoke_invitation(actor: Actor, access: WorkspaceAccess, invitation_id: int)
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        record(actor, "member.invitation_revoked", workspace=access.workspace,
-               target=invitation, target_label=invitation.email)
+        record(
+            actor,
+            "member.invitation_revoked",
+            workspace=access.workspace,
+            target=invitation,
+            target_label=invitation.email,
+        )
     return invitation
 
 
 def find_invitation(token: str) -> Invitation | None:
-    return (
-        Invitation.objects.select_related("workspace")
-        .filter(token_hash=_hash(token))
-        .first()
-    )
+    return Invitation.objects.select_related("workspace").filter(token_hash=_hash(token)).first()
 
 
 @transaction.atomic
 def accept_invitation(actor: Actor, *, token: str, user: User) -> Membership:
-    invitation = (
-        Invitation.objects.select_for_update().filter(token_hash=_hash(token)).first()
-    )
+    invitation = Invitation.objects.select_for_update().filter(token_hash=_hash(token)).first()
     if invitation is None:
         raise NotFound(_("This invitation link is not valid."))
     status = invitation.status
@@ -253,8 +260,14 @@ def accept_invitation(actor: Actor, *, token: str, user: User) -> Membership:
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     if created:
-        record(actor, "member.joined", workspace=invitation.workspace, target=membership,
-               target_label=user.username, data={"role": invitation.role})
+        record(
+            actor,
+            "member.joined",
+            workspace=invitation.workspace,
+            target=membership,
+            target_label=user.username,
+            data={"role": invitation.role},
+        )
     return membership
 
 
@@ -279,9 +292,7 @@ def _owners_left_after(membership: Membership) -> int:
 
 
 @transaction.atomic
-def change_role(
-    actor: Actor, access: WorkspaceAccess, membership_id: int, role: str
-) -> Membership:
+def change_role(actor: Actor, access: WorkspaceAccess, membership_id: int, role: str) -> Membership:
     _check_can_grant(access, role)
     membership = _member(access, membership_id)
     if membership.role == Role.OWNER and not access.can(Perm.MANAGE_OWNERS):
@@ -292,8 +303,14 @@ def change_role(
     if old != role:
         membership.role = role
         membership.save(update_fields=["role"])
-        record(actor, "member.role_changed", workspace=access.workspace, target=membership,
-               target_label=membership.user.username, data={"from": old, "to": role})
+        record(
+            actor,
+            "member.role_changed",
+            workspace=access.workspace,
+            target=membership,
+            target_label=membership.user.username,
+            data={"from": old, "to": role},
+        )
     return membership
 
 
@@ -313,8 +330,13 @@ def remove_member(actor: Actor, access: WorkspaceAccess, membership_id: int) -> 
         revoked_at=timezone.now()
     )
     membership.delete()
-    record(actor, "member.removed", workspace=access.workspace, target_label=username,
-           data={"self": leaving_self})
+    record(
+        actor,
+        "member.removed",
+        workspace=access.workspace,
+        target_label=username,
+        data={"self": leaving_self},
+    )
 
 
 def purge_expired_invitations(days: int = 30) -> int:

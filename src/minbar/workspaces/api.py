@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
@@ -30,7 +31,14 @@ class WorkspaceOut(Schema):
         return obj.organization.slug
 
 
-class WorkspaceDetailOut(WorkspaceOut):
+class WorkspaceDetailOut(Schema):
+    slug: str
+    name: str
+    organization: str
+    language: str
+    time_zone: str
+    description: str
+    created_at: datetime
     role: str
     permissions: list[str]
 
@@ -103,10 +111,18 @@ def list_workspaces(request: HttpRequest) -> QuerySet[Workspace]:
 @router.get("/{slug}", response={200: WorkspaceDetailOut, 404: ErrorOut})
 def get_workspace(request: HttpRequest, slug: str) -> dict[str, object]:
     access = api_access(request, slug)
-    data = WorkspaceOut.from_orm(access.workspace).dict()
-    data["role"] = access.role
-    data["permissions"] = sorted(p.value for p in Perm if access.can(p))
-    return data
+    workspace = access.workspace
+    return {
+        "slug": workspace.slug,
+        "name": workspace.name,
+        "organization": workspace.organization.slug,
+        "language": workspace.language,
+        "time_zone": workspace.time_zone,
+        "description": workspace.description,
+        "created_at": workspace.created_at,
+        "role": access.role,
+        "permissions": sorted(p.value for p in Perm if access.can(p)),
+    }
 
 
 @router.patch("/{slug}", response={200: WorkspaceOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
@@ -120,21 +136,28 @@ def update_workspace(request: HttpRequest, slug: str, payload: WorkspaceIn) -> W
 def list_members(request: HttpRequest, slug: str) -> QuerySet[Membership]:
     access = api_access(request, slug)
     if not access.can(Perm.VIEW_MEMBERS):
-        raise NotAllowed("Your role does not allow this.")
-    return Membership.objects.filter(workspace=access.workspace).select_related("user").order_by(
-        "user__username"
+        raise NotAllowed(_("Your role does not allow this."))
+    return (
+        Membership.objects.filter(workspace=access.workspace)
+        .select_related("user")
+        .order_by("user__username")
     )
 
 
-@router.patch("/{slug}/members/{member_id}",
-              response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
-def change_member_role(request: HttpRequest, slug: str, member_id: int, payload: RoleIn) -> Membership:
+@router.patch(
+    "/{slug}/members/{member_id}",
+    response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def change_member_role(
+    request: HttpRequest, slug: str, member_id: int, payload: RoleIn
+) -> Membership:
     access = api_access(request, slug)
     return actions.change_role(api_actor(request), access, member_id, payload.role)
 
 
-@router.delete("/{slug}/members/{member_id}",
-               response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@router.delete(
+    "/{slug}/members/{member_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+)
 def remove_member(request: HttpRequest, slug: str, member_id: int) -> tuple[int, None]:
     access = api_access(request, slug)
     actions.remove_member(api_actor(request), access, member_id)
@@ -146,23 +169,30 @@ def remove_member(request: HttpRequest, slug: str, member_id: int) -> tuple[int,
 def list_invitations(request: HttpRequest, slug: str) -> QuerySet[Invitation]:
     access = api_access(request, slug)
     if not access.can(Perm.MANAGE_MEMBERS):
-        raise NotAllowed("Your role does not allow this.")
+        raise NotAllowed(_("Your role does not allow this."))
     return Invitation.objects.filter(workspace=access.workspace)
 
 
-@router.post("/{slug}/invitations",
-             response={201: NewInvitationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
-def create_invitation(request: HttpRequest, slug: str, payload: InvitationIn) -> tuple[int, dict[str, object]]:
+@router.post(
+    "/{slug}/invitations",
+    response={201: NewInvitationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def create_invitation(
+    request: HttpRequest, slug: str, payload: InvitationIn
+) -> tuple[int, dict[str, object]]:
     access = api_access(request, slug)
-    created = actions.invite_member(api_actor(request), access, email=payload.email,
-                                    role=payload.role, send=payload.send_email)
+    created = actions.invite_member(
+        api_actor(request), access, email=payload.email, role=payload.role, send=payload.send_email
+    )
     data = InvitationOut.from_orm(created.invitation).dict()
     data["url"] = created.url
     return 201, data
 
 
-@router.delete("/{slug}/invitations/{invitation_id}",
-               response={200: InvitationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@router.delete(
+    "/{slug}/invitations/{invitation_id}",
+    response={200: InvitationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
 def revoke_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Invitation:
     access = api_access(request, slug)
     return actions.revoke_invitation(api_actor(request), access, invitation_id)

@@ -7,13 +7,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from minbar.workspaces.access import access_for
 from minbar.workspaces.roles import Perm
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def workspace_view(perm: Perm | None = None) -> Callable[[View], View]:
@@ -22,7 +22,7 @@ def workspace_view(perm: Perm | None = None) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             access = access_for(request.user, slug)  # type: ignore[arg-type]
             request.workspace_access = access  # type: ignore[attr-defined]
             if not getattr(request.user, "time_zone", ""):

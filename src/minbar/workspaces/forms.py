@@ -26,5 +26,6 @@ class WorkspaceSettingsForm(forms.Form):
         choices=lambda: [(n, n) for n in sorted(zoneinfo.available_timezones())],
         help_text=_("Schedules and reports use this zone unless a member sets their own."),
     )
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}),
-                                  required=False)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )

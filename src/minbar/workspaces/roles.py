@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -72,7 +73,7 @@ ROLE_RANK: dict[str, int] = {
     Role.CLIENT: 10,
 }
 
-ROLE_DESCRIPTIONS: dict[str, str] = {
+ROLE_DESCRIPTIONS: dict[str, str | Promise] = {
     Role.OWNER: _("Everything, including billing-level decisions and managing other owners."),
     Role.ADMIN: _("Manages members, channels and settings; sees the audit log."),
     Role.EDITOR: _("Creates, schedules and publishes content; approves others' posts."),

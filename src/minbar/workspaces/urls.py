@@ -10,7 +10,9 @@ urlpatterns = [
     path("w/<slug:slug>/members/", views.members, name="members"),
     path("w/<slug:slug>/members/invite/", views.invite, name="invite"),
     path("w/<slug:slug>/members/<int:member_id>/role/", views.change_role, name="change_role"),
-    path("w/<slug:slug>/members/<int:member_id>/remove/", views.remove_member, name="remove_member"),
+    path(
+        "w/<slug:slug>/members/<int:member_id>/remove/", views.remove_member, name="remove_member"
+    ),
     path(
         "w/<slug:slug>/invitations/<int:invitation_id>/revoke/",
         views.revoke_invitation,

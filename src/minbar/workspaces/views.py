@@ -19,10 +19,11 @@ from minbar.workspaces.models import Invitation, Membership
 from minbar.workspaces.roles import ROLE_DESCRIPTIONS, Perm, Role
 
 
-def _members_context(access: WorkspaceAccess, invite_form: InviteForm | None = None) -> dict:  # type: ignore[type-arg]
+def _members_context(access: WorkspaceAccess, invite_form: InviteForm | None = None) -> dict:
     workspace = access.workspace
     return {
-        "members": Membership.objects.filter(workspace=workspace).select_related("user")
+        "members": Membership.objects.filter(workspace=workspace)
+        .select_related("user")
         .order_by("user__username"),
         "invitations": Invitation.objects.filter(
             workspace=workspace, accepted_at__isnull=True, revoked_at__isnull=True
@@ -47,8 +48,10 @@ def invite(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     if form.is_valid():
         try:
             created = actions.invite_member(
-                Actor.from_request(request), access,
-                email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                Actor.from_request(request),
+                access,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
             )
         except ActionError as exc:
             for field, text in exc.fields.items():
@@ -57,8 +60,11 @@ def invite(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
             if not exc.fields:
                 form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Invitation sent to %(email)s. The link works for 7 days: %(url)s")
-                             % {"email": created.invitation.email, "url": created.url})
+            messages.success(
+                request,
+                _("Invitation sent to %(email)s. The link works for 7 days: %(url)s")
+                % {"email": created.invitation.email, "url": created.url},
+            )
             return redirect("workspaces:members", slug=access.workspace.slug)
     return render(request, "workspaces/members.html", _members_context(access, form), status=422)
 
@@ -69,8 +75,9 @@ def change_role(request: HttpRequest, access: WorkspaceAccess, member_id: int) -
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            actions.change_role(Actor.from_request(request), access, member_id,
-                                form.cleaned_data["role"])
+            actions.change_role(
+                Actor.from_request(request), access, member_id, form.cleaned_data["role"]
+            )
         except ActionError as exc:
             messages.error(request, exc.message)
         else:
@@ -98,7 +105,9 @@ def remove_member(request: HttpRequest, access: WorkspaceAccess, member_id: int)
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
-def revoke_invitation(request: HttpRequest, access: WorkspaceAccess, invitation_id: int) -> HttpResponse:
+def revoke_invitation(
+    request: HttpRequest, access: WorkspaceAccess, invitation_id: int
+) -> HttpResponse:
     try:
         actions.revoke_invitation(Actor.from_request(request), access, invitation_id)
     except ActionError as exc:
@@ -111,10 +120,15 @@ def revoke_invitation(request: HttpRequest, access: WorkspaceAccess, invitation_
 @workspace_view(Perm.MANAGE_WORKSPACE)
 def workspace_settings(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     workspace = access.workspace
-    form = WorkspaceSettingsForm(request.POST or None, initial={
-        "name": workspace.name, "language": workspace.language,
-        "time_zone": workspace.time_zone, "description": workspace.description,
-    })
+    form = WorkspaceSettingsForm(
+        request.POST or None,
+        initial={
+            "name": workspace.name,
+            "language": workspace.language,
+            "time_zone": workspace.time_zone,
+            "description": workspace.description,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.update_workspace(Actor.from_request(request), access, **form.cleaned_data)
@@ -130,8 +144,15 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = actions.find_invitation(token)
     if invitation is None or not invitation.is_usable:
         status = invitation.status if invitation else "invalid"
-        return render(request, "workspaces/invitation_invalid.html", {"status": status}, status=410 if invitation else 404)
-    signup_form = SignupForm(request.POST or None, initial={"username": invitation.email.split("@")[0]})
+        return render(
+            request,
+            "workspaces/invitation_invalid.html",
+            {"status": status},
+            status=410 if invitation else 404,
+        )
+    signup_form = SignupForm(
+        request.POST or None, initial={"username": invitation.email.split("@")[0]}
+    )
     if request.method == "POST":
         user = request.user if request.user.is_authenticated else None
         if user is None and signup_form.is_valid():
@@ -145,8 +166,10 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                     signup_form.add_error("password", exc)
                     raise ActionError(_("Choose a stronger password.")) from None
                 user = account_actions.create_user(
-                    signup_form.cleaned_data["username"], signup_form.cleaned_data["password"],
-                    email=invitation.email, first_name=signup_form.cleaned_data["first_name"],
+                    signup_form.cleaned_data["username"],
+                    signup_form.cleaned_data["password"],
+                    email=invitation.email,
+                    first_name=signup_form.cleaned_data["first_name"],
                     language=invitation.workspace.language,
                 )
             except ActionError as exc:
@@ -160,11 +183,16 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if user is not None:
             try:
-                actions.accept_invitation(Actor.from_request(request), token=token, user=user)  # type: ignore[arg-type]
+                actions.accept_invitation(Actor.from_request(request), token=token, user=user)
             except ActionError as exc:
                 messages.error(request, exc.message)
                 return redirect("core:home")
-            messages.success(request, _("Welcome to %(workspace)s.") % {"workspace": invitation.workspace})
+            messages.success(
+                request, _("Welcome to %(workspace)s.") % {"workspace": invitation.workspace}
+            )
             return redirect("core:dashboard", slug=invitation.workspace.slug)
-    return render(request, "workspaces/accept_invitation.html",
-                  {"invitation": invitation, "signup_form": signup_form})
+    return render(
+        request,
+        "workspaces/accept_invitation.html",
+        {"invitation": invitation, "signup_form": signup_form},
+    )

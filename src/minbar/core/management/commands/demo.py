@@ -16,8 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=settings.MINBAR_PORT)
-        parser.add_argument("--no-serve", action="store_true",
-                            help="only set up the demo data, do not start the server")
+        parser.add_argument(
+            "--no-serve",
+            action="store_true",
+            help="only set up the demo data, do not start the server",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         compile_catalogues()
@@ -33,8 +36,10 @@ class Command(BaseCommand):
         self.stdout.write(f"  Password:  {creds.password}")
         self.stdout.write(f"  Other users, same password: {others}")
         self.stdout.write(f"  API token: {creds.api_token}")
-        self.stdout.write(f"  Try:       curl -H 'Authorization: Bearer {creds.api_token}' "
-                          f"http://127.0.0.1:{port}/api/v1/workspaces")
+        self.stdout.write(
+            f"  Try:       curl -H 'Authorization: Bearer {creds.api_token}' "
+            f"http://127.0.0.1:{port}/api/v1/workspaces"
+        )
         self.stdout.write(f"  Saved in:  {credentials_path()}\n")
         if not options["no_serve"]:
             serve("127.0.0.1", port, with_worker=True)

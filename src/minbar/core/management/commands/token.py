@@ -41,23 +41,32 @@ class Command(BaseCommand):
         if workspace is None:
             raise CommandError(f"no workspace with address {options['workspace']!r}")
         created = actions.create_api_token(
-            Actor.cli(), user, workspace, name=options["name"], role=options["role"],
+            Actor.cli(),
+            user,
+            workspace,
+            name=options["name"],
+            role=options["role"],
             expires_in_days=options["expires_days"],
         )
-        self.stderr.write(f"Token {created.token.prefix} for {user.username} in "
-                          f"{workspace.slug} as {created.token.role}. It is shown only once:")
+        self.stderr.write(
+            f"Token {created.token.prefix} for {user.username} in "
+            f"{workspace.slug} as {created.token.role}. It is shown only once:"
+        )
         self.stdout.write(created.secret)
 
     def _list(self, options: dict[str, Any]) -> None:
         tokens = ApiToken.objects.select_related("user", "workspace").order_by("user__username")
         if options["user"]:
             tokens = tokens.filter(user__username=options["user"])
-        self.stdout.write(f"{'prefix':<10} {'user':<16} {'workspace':<20} {'role':<12} "
-                          f"{'state':<8} name")
+        self.stdout.write(
+            f"{'prefix':<10} {'user':<16} {'workspace':<20} {'role':<12} {'state':<8} name"
+        )
         for t in tokens:
             state = "active" if t.is_active else ("revoked" if t.revoked_at else "expired")
-            self.stdout.write(f"{t.prefix:<10} {t.user.username:<16} {t.workspace.slug:<20} "
-                              f"{t.role:<12} {state:<8} {t.name}")
+            self.stdout.write(
+                f"{t.prefix:<10} {t.user.username:<16} {t.workspace.slug:<20} "
+                f"{t.role:<12} {state:<8} {t.name}"
+            )
 
     def _revoke(self, options: dict[str, Any]) -> None:
         token = actions.revoke_api_token(Actor.cli(), None, options["token"])

@@ -14,17 +14,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workers", type=int, default=2, help="worker threads (default 2)")
-        parser.add_argument("--no-periodic", action="store_true",
-                            help="do not run periodic tasks in this worker")
+        parser.add_argument(
+            "--no-periodic", action="store_true", help="do not run periodic tasks in this worker"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from huey.consumer_options import ConsumerConfig
         from huey.contrib.djhuey import HUEY
 
-        config = ConsumerConfig(workers=options["workers"], worker_type="thread",
-                                periodic=not options["no_periodic"])
+        config = ConsumerConfig(
+            workers=options["workers"], worker_type="thread", periodic=not options["no_periodic"]
+        )
         config.setup_logger(logging.getLogger("huey"))
-        self.stdout.write(f"Minbar worker on queue {describe_queue(settings.MINBAR_QUEUE_URL)} "
-                          f"with {options['workers']} threads. Ctrl-C to stop.")
+        self.stdout.write(
+            f"Minbar worker on queue {describe_queue(settings.MINBAR_QUEUE_URL)} "
+            f"with {options['workers']} threads. Ctrl-C to stop."
+        )
         consumer = HUEY.create_consumer(**config.values)
         consumer.run()

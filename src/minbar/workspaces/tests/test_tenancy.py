@@ -1,0 +1,144 @@
+"""No URL and no API operation shows one workspace's data to an outsider.
+
+The walk is generated from the URL configuration and the OpenAPI document, so
+a page or endpoint added later is covered without touching this file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from minbar.accounts.actions import create_api_token
+from minbar.audit.actions import record
+from minbar.core.actor import Actor
+from minbar.workspaces.actions import invite_member
+from minbar.workspaces.access import access_for
+from minbar.workspaces.models import Membership
+
+# Routes that are not workspace-scoped (auth pages, health, API docs) still
+# must not mention another workspace; they are checked for that only.
+SECRET_MARKERS = ("Acme Roasters", "acme-secret-description", "bob@example.com")
+
+
+def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _fill(route: str, values: dict[str, str]) -> str | None:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if name not in values:
+            raise KeyError(name)
+        return values[name]
+
+    try:
+        path = re.sub(r"<(?:(\w+):)?(\w+)>", replace, route)
+    except KeyError:
+        return None
+    if "^" in path or "(?P" in path:
+        return None
+    return "/" + path
+
+
+@pytest.fixture
+def acme_objects(world):
+    """Objects of every kind that belong to acme, for routes that take ids."""
+    world.acme.description = "acme-secret-description"
+    world.acme.save()
+    access = access_for(world.alice, "acme")
+    invitation = invite_member(Actor.system(), access, email="new@example.com", role="editor",
+                               send=False).invitation
+    record(Actor(user=world.alice), "workspace.updated", workspace=world.acme)
+    bob_membership = Membership.objects.get(user=world.bob, workspace=world.acme)
+    token = create_api_token(Actor.system(), world.alice, world.acme, name="t")
+    return {"invitation": invitation, "membership": bob_membership, "token": token}
+
+
+def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
+    client = Client()
+    client.force_login(world.charlie)
+    values = {
+        "slug": "acme",
+        "module": "publishing",
+        "member_id": str(acme_objects["membership"].pk),
+        "invitation_id": str(acme_objects["invitation"].pk),
+        "prefix": acme_objects["token"].token.prefix,
+        "token": "not-a-real-token",
+        "uidb64": "MQ",
+        "path": "x",
+    }
+    checked = 0
+    for route, _pattern in _walk(get_resolver().url_patterns):
+        if route.startswith("api/"):
+            continue  # the API is walked from its OpenAPI document below
+        url = _fill(route, values)
+        if url is None:
+            continue
+        for method in ("get", "post"):
+            client.force_login(world.charlie)  # a walked logout route must not end the walk
+            response = getattr(client, method)(url)
+            body = response.content.decode(errors="replace")
+            for marker in SECRET_MARKERS:
+                assert marker not in body, f"{method.upper()} {url} leaks {marker!r}"
+            if "<slug:slug>" in route:
+                assert response.status_code == 404, (
+                    f"{method.upper()} {url} answered {response.status_code} to an outsider"
+                )
+            checked += 1
+    assert checked > 20, "the URL walk found too few routes; is the resolver walk broken?"
+
+
+def _api_operations(client: Client, headers: dict[str, str]) -> list[tuple[str, str]]:
+    spec = client.get("/api/v1/openapi.json").json()
+    return [(method, path) for path, ops in spec["paths"].items() for method in ops]
+
+
+@pytest.mark.parametrize("auth", ["token", "session"])
+def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_objects, auth):
+    client = Client()
+    headers: dict[str, str] = {}
+    if auth == "token":
+        secret = create_api_token(Actor.system(), world.charlie, world.globex, name="c").secret
+        headers = {"Authorization": f"Bearer {secret}"}
+    else:
+        client.force_login(world.charlie)
+    values = {
+        "slug": "acme",
+        "member_id": str(acme_objects["membership"].pk),
+        "invitation_id": str(acme_objects["invitation"].pk),
+        "prefix": acme_objects["token"].token.prefix,
+    }
+    operations = _api_operations(client, headers)
+    assert len(operations) >= 10
+    for method, path in operations:
+        url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+        # A body valid for every schema, so that the request reaches the permission check.
+        body_in = json.dumps({"role": "analyst", "email": "x@example.com", "name": "x"})
+        response = client.generic(method.upper(), url, data=body_in,
+                                  content_type="application/json", headers=headers)
+        body = response.content.decode()
+        for marker in SECRET_MARKERS:
+            assert marker not in body, f"{method.upper()} {url} leaks {marker!r}"
+        if "{slug}" in path or "{prefix}" in path:
+            assert response.status_code == 404, f"{method.upper()} {url}: {response.status_code}"
+            assert response.json()["error"]["code"] == "not_found"
+
+
+def test_token_for_one_workspace_cannot_reach_another_of_the_same_user(world):
+    # alice owns both; a token made for globex-as-member must not open acme.
+    Membership.objects.create(user=world.alice, workspace=world.globex, role="editor")
+    secret = create_api_token(Actor.system(), world.alice, world.globex, name="g").secret
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    assert client.get("/api/v1/workspaces/acme").status_code == 404
+    slugs = [w["slug"] for w in client.get("/api/v1/workspaces").json()["items"]]
+    assert slugs == ["globex"]
