@@ -79,3 +79,42 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
+
+
+def _require_services() -> bool:
+    return os.environ.get("MINBAR_REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(what: str, detail: str) -> None:
+    message = f"{what} is not reachable ({detail})"
+    if _require_services():
+        pytest.fail(message + "; MINBAR_REQUIRE_SERVICES=1 says it must be", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database for queue tests (MINBAR_TEST_REDIS_URL, default db 15 on loopback)."""
+    import redis
+
+    url = os.environ.get("MINBAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis", f"{url}: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """A PostgreSQL server where tests may create and drop their own databases."""
+    import psycopg
+
+    url = os.environ.get(
+        "MINBAR_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        _unavailable("PostgreSQL", f"{url}: {exc}")
+    return url

@@ -11,3 +11,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Registers periodic tasks with the queue in every process that loads Django.
         from minbar.core import tasks  # noqa: F401
+        from minbar.workspaces import tasks as workspace_tasks  # noqa: F401

@@ -204,11 +204,13 @@ def invite_member(
         data={"role": role},
     )
     if send:
-        transaction.on_commit(lambda: _send_invitation(invitation, url))
+        from minbar.workspaces.tasks import send_invitation_email
+
+        transaction.on_commit(lambda: send_invitation_email(invitation.pk, url))
     return NewInvitation(invitation=invitation, token=token, url=url)
 
 
-def _send_invitation(invitation: Invitation, url: str) -> None:
+def deliver_invitation(invitation: Invitation, url: str) -> None:
     with translation.override(invitation.workspace.language):
         context = {"invitation": invitation, "url": url, "workspace": invitation.workspace}
         subject = _("You are invited to %(workspace)s on Minbar") % {

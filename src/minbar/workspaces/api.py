@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from minbar.api import ErrorOut, Page, api_access, api_actor, principal
@@ -158,10 +158,10 @@ def change_member_role(
 @router.delete(
     "/{slug}/members/{member_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 )
-def remove_member(request: HttpRequest, slug: str, member_id: int) -> tuple[int, None]:
+def remove_member(request: HttpRequest, slug: str, member_id: int) -> Status:
     access = api_access(request, slug)
     actions.remove_member(api_actor(request), access, member_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{slug}/invitations", response=list[InvitationOut])
@@ -177,16 +177,14 @@ def list_invitations(request: HttpRequest, slug: str) -> QuerySet[Invitation]:
     "/{slug}/invitations",
     response={201: NewInvitationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
-def create_invitation(
-    request: HttpRequest, slug: str, payload: InvitationIn
-) -> tuple[int, dict[str, object]]:
+def create_invitation(request: HttpRequest, slug: str, payload: InvitationIn) -> Status:
     access = api_access(request, slug)
     created = actions.invite_member(
         api_actor(request), access, email=payload.email, role=payload.role, send=payload.send_email
     )
     data = InvitationOut.from_orm(created.invitation).dict()
     data["url"] = created.url
-    return 201, data
+    return Status(201, data)
 
 
 @router.delete(

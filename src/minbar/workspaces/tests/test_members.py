@@ -17,11 +17,15 @@ from minbar.workspaces.access import access_for
 from minbar.workspaces.models import Invitation, Membership
 
 
-def test_owner_invites_by_email_and_invitee_signs_up_and_joins(world, django_capture_on_commit_callbacks):
+def test_owner_invites_by_email_and_invitee_signs_up_and_joins(
+    world, django_capture_on_commit_callbacks
+):
     client = Client()
     client.force_login(world.alice)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/w/acme/members/invite/", {"email": "Dina@Example.com", "role": "contributor"})
+        response = client.post(
+            "/w/acme/members/invite/", {"email": "Dina@Example.com", "role": "contributor"}
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -34,8 +38,9 @@ def test_owner_invites_by_email_and_invitee_signs_up_and_joins(world, django_cap
     page = newcomer.get(path)
     assert page.status_code == 200
     assert "Acme Roasters" in page.content.decode()
-    joined = newcomer.post(path, {"username": "dina", "first_name": "Dina",
-                                  "password": "a-long-enough-passphrase"})
+    joined = newcomer.post(
+        path, {"username": "dina", "first_name": "Dina", "password": "a-long-enough-passphrase"}
+    )
     assert joined.status_code == 302 and joined["Location"] == "/w/acme/"
     membership = Membership.objects.get(user__username="dina", workspace=world.acme)
     assert membership.role == "contributor"
@@ -45,10 +50,16 @@ def test_owner_invites_by_email_and_invitee_signs_up_and_joins(world, django_cap
 
 
 def test_expired_invitation_is_refused_with_a_clear_page(world):
-    created = actions.invite_member(Actor.system(), access_for(world.alice, "acme"),
-                                    email="late@example.com", role="editor", send=False)
+    created = actions.invite_member(
+        Actor.system(),
+        access_for(world.alice, "acme"),
+        email="late@example.com",
+        role="editor",
+        send=False,
+    )
     Invitation.objects.filter(pk=created.invitation.pk).update(
-        expires_at=timezone.now() - timedelta(minutes=1))
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     response = Client().get(f"/invitations/{created.token}/")
     assert response.status_code == 410
     assert "expired" in response.content.decode()
@@ -58,7 +69,9 @@ def test_admin_cannot_make_anyone_owner(world):
     Membership.objects.filter(user=world.bob, workspace=world.acme).update(role="admin")
     access = access_for(world.bob, "acme")
     with pytest.raises(NotAllowed):
-        actions.invite_member(Actor.system(), access, email="x@example.com", role="owner", send=False)
+        actions.invite_member(
+            Actor.system(), access, email="x@example.com", role="owner", send=False
+        )
     alice_membership = Membership.objects.get(user=world.alice, workspace=world.acme)
     with pytest.raises(NotAllowed):
         actions.change_role(Actor.system(), access, alice_membership.pk, "editor")
@@ -79,7 +92,9 @@ def test_removed_member_loses_access_and_tokens(world):
 
     secret = create_api_token(Actor.system(), world.bob, world.acme, name="b").secret
     bob_membership = Membership.objects.get(user=world.bob, workspace=world.acme)
-    actions.remove_member(Actor(user=world.alice), access_for(world.alice, "acme"), bob_membership.pk)
+    actions.remove_member(
+        Actor(user=world.alice), access_for(world.alice, "acme"), bob_membership.pk
+    )
     assert authenticate_api_token(secret) is None
     client = Client()
     client.force_login(world.bob)
@@ -110,7 +125,9 @@ def test_role_change_through_ui_is_audited(world):
 
 def test_workspace_settings_reject_unknown_time_zone(world):
     with pytest.raises(InvalidInput) as exc:
-        actions.update_workspace(Actor.system(), access_for(world.alice, "acme"), time_zone="Mars/Base")
+        actions.update_workspace(
+            Actor.system(), access_for(world.alice, "acme"), time_zone="Mars/Base"
+        )
     assert "time_zone" in exc.value.fields
     world.acme.refresh_from_db()
     assert world.acme.time_zone == "Europe/London"

@@ -61,9 +61,11 @@ def test_only_owners_and_admins_can_invite_through_the_api(world, member_with_ro
     user = member_with_role(role)
     secret = create_api_token(Actor.system(), user, world.acme, name="t").secret
     client = Client(headers={"Authorization": f"Bearer {secret}"})
-    response = client.post("/api/v1/workspaces/acme/invitations",
-                           {"email": f"new-{role}@example.com", "role": "analyst", "send_email": False},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/workspaces/acme/invitations",
+        {"email": f"new-{role}@example.com", "role": "analyst", "send_email": False},
+        content_type="application/json",
+    )
     if role in {"owner", "admin"}:
         assert response.status_code == 201
     else:
@@ -72,12 +74,14 @@ def test_only_owners_and_admins_can_invite_through_the_api(world, member_with_ro
 
 
 def test_analyst_token_is_read_only_even_for_an_owner(world):
-    secret = create_api_token(Actor.system(), world.alice, world.acme, name="ro",
-                              role="analyst").secret
+    secret = create_api_token(
+        Actor.system(), world.alice, world.acme, name="ro", role="analyst"
+    ).secret
     client = Client(headers={"Authorization": f"Bearer {secret}"})
     assert client.get("/api/v1/workspaces/acme").json()["role"] == "analyst"
-    response = client.patch("/api/v1/workspaces/acme", {"name": "Hacked"},
-                            content_type="application/json")
+    response = client.patch(
+        "/api/v1/workspaces/acme", {"name": "Hacked"}, content_type="application/json"
+    )
     assert response.status_code == 403
     world.acme.refresh_from_db()
     assert world.acme.name == "Acme Roasters"

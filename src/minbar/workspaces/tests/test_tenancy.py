@@ -56,8 +56,9 @@ def acme_objects(world):
     world.acme.description = "acme-secret-description"
     world.acme.save()
     access = access_for(world.alice, "acme")
-    invitation = invite_member(Actor.system(), access, email="new@example.com", role="editor",
-                               send=False).invitation
+    invitation = invite_member(
+        Actor.system(), access, email="new@example.com", role="editor", send=False
+    ).invitation
     record(Actor(user=world.alice), "workspace.updated", workspace=world.acme)
     bob_membership = Membership.objects.get(user=world.bob, workspace=world.acme)
     token = create_api_token(Actor.system(), world.alice, world.acme, name="t")
@@ -124,8 +125,9 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
         # A body valid for every schema, so that the request reaches the permission check.
         body_in = json.dumps({"role": "analyst", "email": "x@example.com", "name": "x"})
-        response = client.generic(method.upper(), url, data=body_in,
-                                  content_type="application/json", headers=headers)
+        response = client.generic(
+            method.upper(), url, data=body_in, content_type="application/json", headers=headers
+        )
         body = response.content.decode()
         for marker in SECRET_MARKERS:
             assert marker not in body, f"{method.upper()} {url} leaks {marker!r}"

@@ -1,0 +1,92 @@
+"""Health endpoints, the demo data set and the shell's honest module pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from minbar.accounts.actions import authenticate_api_token
+from minbar.accounts.models import User
+from minbar.core.demo import PEOPLE, seed_demo
+from minbar.workspaces.models import Invitation, Membership, Workspace
+
+
+def test_healthz_answers_without_the_database(client):
+    # No django_db mark: any query here would raise "Database access not allowed".
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_checks_database_and_queue(client):
+    body = client.get("/readyz").json()
+    assert body == {"status": "ok", "checks": {"database": "ok", "queue": "ok"}}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_an_unreachable_queue_with_503(client, monkeypatch):
+    from huey.contrib.djhuey import HUEY
+
+    def broken() -> int:
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(HUEY.storage, "queue_size", broken)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["queue"] == "error: ConnectionError"
+
+
+@pytest.mark.django_db
+def test_demo_seed_is_idempotent_and_writes_credentials(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    first = seed_demo()
+    counts = (
+        User.objects.count(),
+        Workspace.objects.count(),
+        Membership.objects.count(),
+        Invitation.objects.count(),
+    )
+    second = seed_demo()
+    assert counts == (
+        User.objects.count(),
+        Workspace.objects.count(),
+        Membership.objects.count(),
+        Invitation.objects.count(),
+    )
+    assert first == second
+    saved = json.loads((tmp_path / "demo-credentials.json").read_text())
+    assert set(saved) == {"username", "password", "api_token", "workspace"}
+    token = authenticate_api_token(saved["api_token"])
+    assert token is not None and token.workspace.slug == saved["workspace"]
+    assert Workspace.objects.get(slug="waha-coffee").language == "ar"
+    roles = set(
+        Membership.objects.filter(workspace__slug="oasis-coffee").values_list("role", flat=True)
+    )
+    assert roles == {p[4].value for p in PEOPLE}
+    client = Client()
+    assert (
+        client.post(
+            "/accounts/login/", {"username": saved["username"], "password": saved["password"]}
+        ).status_code
+        == 302
+    )
+
+
+@pytest.mark.django_db
+def test_demo_command_without_serving_prints_the_login(settings, tmp_path, capsys):
+    settings.DATA_DIR = tmp_path
+    call_command("demo", "--no-serve")
+    out = capsys.readouterr().out
+    saved = json.loads((tmp_path / "demo-credentials.json").read_text())
+    assert saved["password"] in out and saved["api_token"] in out
+
+
+def test_planned_module_page_says_what_it_will_do_without_numbers(world):
+    client = Client()
+    client.force_login(world.alice)
+    html = client.get("/w/acme/m/analytics/").content.decode()
+    assert "What this module will do" in html
+    assert "being built" in html
+    assert client.get("/w/acme/m/no-such-module/").status_code == 404
