@@ -12,7 +12,7 @@ for name in sys.argv[1:]:
     if not path.exists():
         problems.append(f"{name}: missing (that suite did not run)")
         continue
-    root = ET.parse(path).getroot()
+    root = ET.parse(path).getroot()  # noqa: S314 - our own pytest report
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     tests = sum(int(s.get("tests", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)

@@ -127,6 +127,7 @@ TIME_ZONE = "UTC"
 LANGUAGE_COOKIE_NAME = "minbar_language"
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"

@@ -30,6 +30,7 @@ from minbar.audit.actions import record
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
 from minbar.workspaces.access import memberships_of
+from minbar.workspaces.actions import setup_needed
 from minbar.workspaces.models import Workspace
 
 PENDING_KEY = "minbar_pending_2fa"
@@ -54,6 +55,8 @@ def _finish_login(request: HttpRequest, user: User, *, recovery: bool = False) -
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
+    if setup_needed():
+        return redirect("workspaces:setup")
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
     form = LoginForm(request.POST or None)

@@ -10,12 +10,12 @@ anything. See docs/backup.md for the user's side of this.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tarfile
 import tempfile
 import zlib
@@ -40,6 +40,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MEDIA_DIR = "media"
 DATABASE_FILES = {"sqlite": "database/minbar.sqlite3", "postgresql": "database/minbar.pgdump"}
+VENDOR_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 BACKUP_STEPS = 3
 RESTORE_STEPS = 4
 _CHUNK = 1024 * 1024
@@ -89,12 +90,16 @@ class RestoreResult:
     audit_recorded: bool
 
 
-def _quiet(message: str) -> None:
+def quiet(message: str) -> None:
     pass
 
 
 def _step(progress: Progress, number: int, total: int, text: str) -> None:
     progress(f"[{number}/{total}] {text}")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def human_size(size: float) -> str:
@@ -122,13 +127,22 @@ def default_output(now: datetime | None = None) -> Path:
 
 def resolve_output(output: Path | None, force: bool) -> Path:
     """Where the archive goes; refuses early so a long dump is not wasted."""
-    path = default_output() if output is None else output.expanduser()
+    # Absolute, so the audit log says where the file really is.
+    path = default_output() if output is None else output.expanduser().absolute()
     if path.is_dir():
         path = path / default_output().name
     if path.exists() and not force:
-        raise BackupError(f"{path} already exists; choose another --output or pass --force "
-                          "to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise BackupError(
+            f"{path} already exists; choose another --output or pass --force to overwrite it"
+        )
+    media_root = Path(settings.MEDIA_ROOT).resolve()
+    if path.resolve().is_relative_to(media_root):
+        # The archive being written would be packed into itself.
+        raise BackupError(
+            f"{path} is inside the media directory {media_root}; write the backup somewhere else"
+        )
+    # Backups hold password hashes and encrypted secrets: keep them private.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -144,6 +158,8 @@ def copy_sqlite(source: sqlite3.Connection, dest: Path) -> None:
         # The copy inherits WAL mode from the header; switch it back so the
         # archived file is complete on its own, without -wal or -shm beside it.
         target.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as exc:
+        raise BackupError(f"the SQLite online backup failed: {exc}") from None
     finally:
         target.close()
 
@@ -152,9 +168,11 @@ def _pg_command(tool: str, settings_dict: dict[str, Any]) -> tuple[list[str], di
     """Arguments and environment that point a PostgreSQL client tool at our database."""
     executable = shutil.which(tool)
     if executable is None:
-        raise BackupError(f"{tool} is not installed or not on PATH; install the PostgreSQL "
-                          "client tools (e.g. apt install postgresql-client) in the version "
-                          "of your server")
+        raise BackupError(
+            f"{tool} is not installed or not on PATH; install the PostgreSQL "
+            "client tools (e.g. apt install postgresql-client) in the version "
+            "of your server"
+        )
     args = [executable, "--no-password"]
     if settings_dict.get("HOST"):
         args.append(f"--host={settings_dict['HOST']}")
@@ -227,15 +245,22 @@ class _HashingReader:
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.digest = hashlib.sha256()
+        self.ended = False
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
         self.digest.update(data)
+        if size < 0 or len(data) < size:
+            self.ended = True
         return data
 
 
 def _add_file(tar: tarfile.TarFile, source: Path, name: str) -> FileEntry:
-    with source.open("rb") as handle:
+    try:
+        handle = source.open("rb")
+    except PermissionError as exc:
+        raise BackupError(f"cannot read {source}: {exc.strerror}") from None
+    with handle:
         stat = os.fstat(handle.fileno())
         info = tarfile.TarInfo(name)
         info.size = stat.st_size
@@ -244,11 +269,14 @@ def _add_file(tar: tarfile.TarFile, source: Path, name: str) -> FileEntry:
         reader = _HashingReader(handle)
         try:
             tar.addfile(info, reader)
-        except OSError as exc:
-            # tarfile reads exactly st_size bytes; a file truncated meanwhile
-            # would otherwise leave a corrupt archive.
-            raise BackupError(f"{source} changed while it was being copied ({exc}); "
-                              "run the backup again") from None
+        except OSError:
+            if not reader.ended:
+                raise  # writing failed (disk full): reported by create_backup
+            # tarfile reads exactly st_size bytes and fails when a file shrank
+            # meanwhile; a growing file is cut at its size, which is consistent.
+            raise BackupError(
+                f"{source} changed while it was being copied; run the backup again"
+            ) from None
     return FileEntry(name, info.size, reader.digest.hexdigest())
 
 
@@ -282,19 +310,7 @@ def _add_json(tar: tarfile.TarFile, name: str, payload: dict[str, Any]) -> None:
     info.size = len(data)
     info.mtime = int(datetime.now(UTC).timestamp())
     info.mode = 0o600
-    tar.addfile(info, _BytesReader(data))
-
-
-class _BytesReader:
-    def __init__(self, data: bytes) -> None:
-        self.data = memoryview(data)
-        self.offset = 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self.data) if size < 0 else self.offset + size
-        chunk = bytes(self.data[self.offset:end])
-        self.offset += len(chunk)
-        return chunk
+    tar.addfile(info, io.BytesIO(data))
 
 
 def build_manifest(
@@ -320,8 +336,9 @@ def _publish(partial: Path, path: Path, force: bool) -> None:
         # window between the early exists() check and now.
         os.link(partial, path)
     except FileExistsError:
-        raise BackupError(f"{path} already exists; choose another --output or pass --force "
-                          "to overwrite it") from None
+        raise BackupError(
+            f"{path} already exists; choose another --output or pass --force to overwrite it"
+        ) from None
     except OSError:
         # Some file systems have no hard links; fall back to a plain check.
         if path.exists():
@@ -332,7 +349,7 @@ def _publish(partial: Path, path: Path, force: bool) -> None:
 
 
 def create_backup(
-    output: Path | None = None, *, force: bool = False, progress: Progress = _quiet
+    output: Path | None = None, *, force: bool = False, progress: Progress = quiet
 ) -> BackupResult:
     """Write a backup archive and record it in the audit log."""
     vendor = _vendor()
@@ -344,25 +361,36 @@ def create_backup(
     with tempfile.TemporaryDirectory(prefix=".minbar-backup-", dir=path.parent) as tmp:
         staging = Path(tmp)
         how = "online backup" if vendor == "sqlite" else "pg_dump"
-        _step(progress, 1, BACKUP_STEPS, f"Copying the {vendor} database ({how})")
+        _step(progress, 1, BACKUP_STEPS, f"Copying the {VENDOR_NAMES[vendor]} database ({how})")
         # Database first, media second: files uploaded meanwhile end up as
         # harmless extras rather than rows pointing at missing files.
         database_file = dump_database(staging)
         migrations = applied_migrations(database_file if vendor == "sqlite" else None)
-        _step(progress, 2, BACKUP_STEPS, f"Packing the database and media from {media_root}")
+        _step(progress, 2, BACKUP_STEPS, f"Packing the database and the media in {media_root}")
         partial = staging / "archive.tar.gz"
-        with tarfile.open(partial, "w:gz", format=tarfile.PAX_FORMAT) as tar:
-            files = [_add_file(tar, database_file, DATABASE_FILES[vendor])]
-            files += _add_media(tar, media_root)
-            manifest = build_manifest(vendor, created_at, migrations, files)
-            _add_json(tar, MANIFEST, manifest)
+        try:
+            with tarfile.open(partial, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+                files = [_add_file(tar, database_file, DATABASE_FILES[vendor])]
+                files += _add_media(tar, media_root)
+                manifest = build_manifest(vendor, created_at, migrations, files)
+                _add_json(tar, MANIFEST, manifest)
+        except OSError as exc:
+            raise BackupError(f"cannot write the archive in {path.parent}: {exc}") from None
         media_bytes = sum(f.size for f in files[1:])
-        progress(f"      database {human_size(files[0].size)}, "
-                 f"{len(files) - 1} media files ({human_size(media_bytes)})")
+        progress(
+            f"      database {human_size(files[0].size)}, "
+            f"{_plural(len(files) - 1, 'media file')} ({human_size(media_bytes)})"
+        )
+        partial.chmod(0o600)
         _publish(partial, path, force)
     size = path.stat().st_size
-    _step(progress, 3, BACKUP_STEPS, f"Wrote {path} ({human_size(size)})")
-    record(Actor.cli(), "backup.created", data={"path": str(path), "size": size})
+    _step(progress, 3, BACKUP_STEPS, "Recording the backup in the audit log")
+    try:
+        record(Actor.cli(), "backup.created", data={"path": str(path), "size": size})
+    except DatabaseError as exc:
+        raise BackupError(
+            f"the backup was written to {path} but could not be recorded in the audit log ({exc})"
+        ) from None
     return BackupResult(path=path, size=size, manifest=manifest)
 
 
@@ -374,27 +402,43 @@ def _member_name(member: tarfile.TarInfo) -> str:
     name = member.name
     parts = PurePosixPath(name).parts
     if not parts or name.startswith("/") or ".." in parts or "\\" in name:
-        raise BackupError(f"archive contains an unsafe path {name!r}; it was not written "
-                          "by 'minbar backup'")
-    if name != MANIFEST and parts[0] not in {"database", MEDIA_DIR}:
-        raise BackupError(f"archive contains an unexpected file {name!r}; it was not written "
-                          "by 'minbar backup'")
+        raise BackupError(
+            f"archive contains an unsafe path {name!r}; it was not written by 'minbar backup'"
+        )
+    if name != MANIFEST and (len(parts) < 2 or parts[0] not in {"database", MEDIA_DIR}):
+        raise BackupError(
+            f"archive contains an unexpected file {name!r}; it was not written by 'minbar backup'"
+        )
     return PurePosixPath(*parts).as_posix()
 
 
-def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path) -> FileEntry:
+def _extract_member(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, name: str, staging: Path
+) -> FileEntry:
     source = tar.extractfile(member)
     if source is None:
-        raise BackupError(f"archive member {member.name!r} cannot be read")
+        raise BackupError(f"archive member {name!r} cannot be read")
     digest = hashlib.sha256()
     size = 0
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with source, dest.open("xb") as out:
-        while chunk := source.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return FileEntry(member.name, size, digest.hexdigest())
+    dest = staging / name
+    with source:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            out = dest.open("xb")
+        except OSError as exc:
+            raise BackupError(f"cannot unpack {name} into {staging}: {exc}") from None
+        with out:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    # Kept apart from read errors so a full disk is not
+                    # reported as a broken archive.
+                    raise BackupError(f"cannot unpack {name} into {staging}: {exc}") from None
+    os.utime(dest, (member.mtime, member.mtime))  # media keeps its dates
+    return FileEntry(name, size, digest.hexdigest())
 
 
 def _extract(archive: Path, staging: Path) -> dict[str, FileEntry]:
@@ -407,11 +451,13 @@ def _extract(archive: Path, staging: Path) -> dict[str, FileEntry]:
                     continue
                 name = _member_name(member)
                 if not member.isfile():
-                    raise BackupError(f"archive member {name!r} is not a regular file; Minbar "
-                                      "backups hold only regular files")
+                    raise BackupError(
+                        f"archive member {name!r} is not a regular file; Minbar "
+                        "backups hold only regular files"
+                    )
                 if name in found:
                     raise BackupError(f"archive holds {name!r} twice")
-                found[name] = _extract_member(tar, member, staging / name)
+                found[name] = _extract_member(tar, member, name, staging)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise BackupError(f"{archive} is not a readable .tar.gz archive ({exc})") from None
     return found
@@ -419,8 +465,9 @@ def _extract(archive: Path, staging: Path) -> dict[str, FileEntry]:
 
 def _read_manifest(staging: Path, found: dict[str, FileEntry]) -> dict[str, Any]:
     if MANIFEST not in found:
-        raise BackupError("archive has no manifest.json; it is not a Minbar backup or it "
-                          "is incomplete")
+        raise BackupError(
+            "archive has no manifest.json; it is not a Minbar backup or it is incomplete"
+        )
     try:
         manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -429,11 +476,13 @@ def _read_manifest(staging: Path, found: dict[str, FileEntry]) -> dict[str, Any]
         raise BackupError("manifest.json does not hold a JSON object")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
-        raise BackupError(f"backup format version {version!r} is not supported; this Minbar "
-                          f"({minbar.__version__}) reads version {FORMAT_VERSION}")
-    for key in ("files", "database", "migrations"):
-        if key not in manifest:
-            raise BackupError(f"manifest.json has no {key!r} entry")
+        raise BackupError(
+            f"backup format version {version!r} is not supported; this Minbar "
+            f"({minbar.__version__}) reads version {FORMAT_VERSION}"
+        )
+    for key, kind in (("files", list), ("database", dict), ("migrations", dict)):
+        if not isinstance(manifest.get(key), kind):
+            raise BackupError(f"manifest.json has no valid {key!r} entry")
     return manifest
 
 
@@ -449,22 +498,30 @@ def _check_files(manifest: dict[str, Any], found: dict[str, FileEntry]) -> None:
         if actual is None:
             raise BackupError(f"{name} is listed in manifest.json but missing from the archive")
         if actual.size != entry["size"] or actual.sha256 != entry["sha256"]:
-            raise BackupError(f"{name} does not match its sha256 in manifest.json; the archive "
-                              "is damaged or was altered")
+            raise BackupError(
+                f"{name} does not match its sha256 in manifest.json; the archive "
+                "is damaged or was altered"
+            )
     extra = sorted(set(found) - set(listed) - {MANIFEST})
     if extra:
         raise BackupError(f"{extra[0]} is in the archive but not listed in manifest.json")
 
 
 def _check_database(manifest: dict[str, Any]) -> None:
-    database = manifest["database"]
-    vendor = database.get("vendor") if isinstance(database, dict) else None
+    vendor = manifest["database"].get("vendor")
     configured = _vendor()
     if vendor != configured:
-        raise BackupError(f"this backup holds a {vendor} database but Minbar is configured "
-                          f"for {configured}; restore it into a {vendor} database")
-    if database.get("file") not in {e["path"] for e in manifest["files"]}:
-        raise BackupError("manifest.json names no database file that the archive holds")
+        raise BackupError(
+            f"this backup holds a {vendor} database but Minbar is configured "
+            f"for {configured}; restore it into a {vendor} database"
+        )
+    expected = DATABASE_FILES[configured]
+    if manifest["database"].get("file") != expected or not any(
+        entry["path"] == expected for entry in manifest["files"]
+    ):
+        raise BackupError(f"the archive has no {expected}; it holds no database to restore")
+    if configured == "postgresql":
+        _pg_command("pg_restore", connection.settings_dict)  # missing tool: fail before changes
 
 
 def _check_migrations(manifest: dict[str, Any]) -> None:
@@ -490,8 +547,9 @@ def _staging_parent() -> Path:
 
 
 @contextmanager
-def check_archive(archive: Path, progress: Progress = _quiet) -> Iterator[CheckedArchive]:
+def check_archive(archive: Path, progress: Progress = quiet) -> Iterator[CheckedArchive]:
     """Unpack and verify an archive without changing anything; clean up afterwards."""
+    archive = archive.expanduser().absolute()
     _step(progress, 1, RESTORE_STEPS, f"Checking {archive}")
     if not archive.is_file():
         raise BackupError(f"{archive} does not exist or is not a file")
@@ -503,8 +561,10 @@ def check_archive(archive: Path, progress: Progress = _quiet) -> Iterator[Checke
         _check_database(manifest)
         _check_migrations(manifest)
         (staging / MEDIA_DIR).mkdir(exist_ok=True)  # an archive without media restores none
-        progress(f"      {len(found) - 1} files verified, made {manifest.get('created_at')} "
-                 f"by Minbar {manifest.get('minbar_version')}")
+        progress(
+            f"      {_plural(len(found) - 1, 'file')} verified, made "
+            f"{manifest.get('created_at')} by Minbar {manifest.get('minbar_version')}"
+        )
         yield CheckedArchive(source=archive, staging=staging, manifest=manifest)
 
 
@@ -519,17 +579,25 @@ def restore_database(checked: CheckedArchive) -> None:
         connection.ensure_connection()
         source = sqlite3.connect(checked.database_file)
         try:
-            # Copies into the live connection page by page, so it works for the
-            # in-memory test database and for a file that others have open.
+            # Copies into the live connection in one transaction, so it works
+            # for the in-memory test database and for a file others have open.
             source.backup(connection.connection)
+        except sqlite3.Error as exc:
+            raise BackupError(f"the SQLite restore failed, nothing was changed: {exc}") from None
         finally:
             source.close()
     else:
         # Close ours so it holds no lock that pg_restore's DROPs would wait for.
         connection.close()
         args, env = _pg_command("pg_restore", connection.settings_dict)
-        args += ["--clean", "--if-exists", "--no-owner", "--single-transaction",
-                 f"--dbname={connection.settings_dict['NAME']}", str(checked.database_file)]
+        args += [
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={connection.settings_dict['NAME']}",
+            str(checked.database_file),
+        ]
         _run_pg_tool(args, env)
     # Content type ids come from the restored rows, not from the cache.
     ContentType.objects.clear_cache()
@@ -539,12 +607,20 @@ def restore_media(checked: CheckedArchive, stamp: str) -> Path | None:
     """Swap the archived media in; the current media is kept aside, never deleted."""
     media_root = Path(settings.MEDIA_ROOT)
     moved_to = None
-    if media_root.is_dir() and any(media_root.iterdir()):
-        moved_to = media_root.parent / f"media.before-restore-{stamp}"
-        media_root.rename(moved_to)
-    elif media_root.is_dir():
-        media_root.rmdir()
-    checked.media_dir.rename(media_root)
+    try:
+        if media_root.is_dir() and any(media_root.iterdir()):
+            moved_to = media_root.parent / f"media.before-restore-{stamp}"
+            media_root.rename(moved_to)
+        elif media_root.is_dir():
+            media_root.rmdir()
+        # A rename, not a copy: the staging directory is beside the media root.
+        checked.media_dir.rename(media_root)
+    except OSError as exc:
+        kept = f"; the previous media is in {moved_to}" if moved_to else ""
+        raise BackupError(
+            f"the database was restored but the media was not ({exc}){kept}; extract the "
+            f"media/ folder of {checked.source} into {media_root} by hand"
+        ) from None
     return moved_to
 
 
@@ -569,23 +645,15 @@ def _record_restore(checked: CheckedArchive, moved_to: Path | None) -> bool:
     return True
 
 
-def restore_backup(checked: CheckedArchive, progress: Progress = _quiet) -> RestoreResult:
+def restore_backup(checked: CheckedArchive, progress: Progress = quiet) -> RestoreResult:
     """Replace the database and media with a checked archive's."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    _step(progress, 2, RESTORE_STEPS, f"Restoring the {connection.vendor} database")
+    _step(progress, 2, RESTORE_STEPS, f"Restoring the {VENDOR_NAMES[connection.vendor]} database")
     restore_database(checked)
     _step(progress, 3, RESTORE_STEPS, f"Restoring media into {settings.MEDIA_ROOT}")
-    try:
-        moved_to = restore_media(checked, stamp)
-    except OSError as exc:
-        raise BackupError(f"the database was restored but the media could not be ({exc}); "
-                          f"the archived media is in {checked.media_dir} until this exits") from None
+    moved_to = restore_media(checked, stamp)
     if moved_to is not None:
         progress(f"      previous media kept in {moved_to}")
     _step(progress, 4, RESTORE_STEPS, "Recording the restore in the audit log")
     recorded = _record_restore(checked, moved_to)
     return RestoreResult(moved_to, pending_migrations(), recorded)
-
-
-def is_interactive() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()

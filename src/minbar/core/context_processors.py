@@ -7,7 +7,7 @@ from django.utils import translation
 
 from minbar.core.modules import MODULES
 from minbar.workspaces.access import memberships_of
-from minbar.workspaces.roles import Perm, has_perm
+from minbar.workspaces.roles import Perm, Role, has_perm
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -17,7 +17,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return context
     access = getattr(request, "workspace_access", None)
-    context["my_memberships"] = memberships_of(user)
+    memberships = memberships_of(user)
+    context["my_memberships"] = memberships
+    context["can_create_workspace"] = any(m.role == Role.OWNER for m in memberships)
     if access is not None:
         context["current_workspace"] = access.workspace
         context["current_role"] = access.role

@@ -59,11 +59,63 @@ def validate_language(code: str) -> str:
 
 
 @transaction.atomic
-def create_organization(actor: Actor, *, name: str, owner: User) -> Organization:
+def create_organization(actor: Actor, *, name: str) -> Organization:
     if not name.strip():
-        raise InvalidInput(_("An organization needs a name."), fields={"name": _("Required.")})
-    org = Organization.objects.create(name=name.strip(), slug=_unique_slug(Organization, name))
-    return org
+        raise InvalidInput(
+            _("An organization needs a name."), fields={"organization": _("Required.")}
+        )
+    return Organization.objects.create(name=name.strip(), slug=_unique_slug(Organization, name))
+
+
+def organizations_owned_by(user: User) -> list[Organization]:
+    """Organizations where the user owns a workspace: there they may add workspaces."""
+    return list(
+        Organization.objects.filter(
+            workspaces__memberships__user=user, workspaces__memberships__role=Role.OWNER
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def setup_needed() -> bool:
+    """True on a fresh installation, before anyone has an account."""
+    return not User.objects.exists()
+
+
+@transaction.atomic
+def first_run_setup(
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    email: str,
+    organization: str,
+    workspace: str,
+    language: str,
+    time_zone: str,
+) -> Workspace:
+    """Create the first account, its organization and first workspace, once."""
+    from minbar.accounts.actions import create_user
+
+    # Locking the user table's absence is not possible; re-checking inside the
+    # transaction makes a second, racing setup fail on the unique username or here.
+    if not setup_needed():
+        raise Conflict(_("Minbar is already set up. Sign in instead."))
+    user = create_user(username, password, email=email, language=language)
+    user.is_staff = True
+    user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    org = create_organization(actor, name=organization)
+    owner_actor = Actor(user=user, ip=actor.ip, user_agent=actor.user_agent, via=actor.via)
+    return create_workspace(
+        owner_actor,
+        organization=org,
+        name=workspace,
+        owner=user,
+        language=language,
+        time_zone=time_zone,
+    )
 
 
 @transaction.atomic

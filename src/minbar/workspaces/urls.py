@@ -19,5 +19,7 @@ urlpatterns = [
         name="revoke_invitation",
     ),
     path("w/<slug:slug>/settings/", views.workspace_settings, name="settings"),
+    path("setup/", views.setup, name="setup"),
+    path("workspaces/new/", views.new_workspace, name="new"),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +16,13 @@ from minbar.core.errors import ActionError
 from minbar.workspaces import actions
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
-from minbar.workspaces.forms import InviteForm, RoleForm, WorkspaceSettingsForm
+from minbar.workspaces.forms import (
+    InviteForm,
+    NewWorkspaceForm,
+    RoleForm,
+    SetupForm,
+    WorkspaceSettingsForm,
+)
 from minbar.workspaces.models import Invitation, Membership
 from minbar.workspaces.roles import ROLE_DESCRIPTIONS, Perm, Role
 
@@ -196,3 +204,50 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         "workspaces/accept_invitation.html",
         {"invitation": invitation, "signup_form": signup_form},
     )
+
+
+def setup(request: HttpRequest) -> HttpResponse:
+    """First run: no account exists yet, so whoever opens Minbar first sets it up."""
+    if not actions.setup_needed():
+        return redirect("accounts:login")
+    form = SetupForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspace = actions.first_run_setup(Actor.from_request(request), **form.cleaned_data)
+        except ActionError as exc:
+            for field, text in exc.fields.items():
+                form.add_error(field if field in form.fields else None, text)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            owner = workspace.memberships.get().user
+            login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Minbar is ready. Invite your team next."))
+            return redirect("core:dashboard", slug=workspace.slug)
+    return render(request, "workspaces/setup.html", {"form": form})
+
+
+@login_required
+def new_workspace(request: HttpRequest) -> HttpResponse:
+    organizations = actions.organizations_owned_by(request.user)  # type: ignore[arg-type]
+    if not organizations:
+        raise PermissionDenied
+    choices = [(org.slug, org.name) for org in organizations]
+    form = NewWorkspaceForm(request.POST or None, organizations=choices)
+    if request.method == "POST" and form.is_valid():
+        org = next(o for o in organizations if o.slug == form.cleaned_data["organization"])
+        try:
+            workspace = actions.create_workspace(
+                Actor.from_request(request),
+                organization=org,
+                name=form.cleaned_data["name"],
+                owner=request.user,  # type: ignore[arg-type]
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except ActionError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Workspace created."))
+            return redirect("core:dashboard", slug=workspace.slug)
+    return render(request, "workspaces/new.html", {"form": form})

@@ -17,8 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from minbar.accounts.actions import create_api_token
 from minbar.audit.actions import record
 from minbar.core.actor import Actor
-from minbar.workspaces.actions import invite_member
 from minbar.workspaces.access import access_for
+from minbar.workspaces.actions import invite_member
 from minbar.workspaces.models import Membership
 
 # Routes that are not workspace-scoped (auth pages, health, API docs) still
