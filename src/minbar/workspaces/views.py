@@ -5,7 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -81,17 +81,31 @@ def invite(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
 @require_POST
 def change_role(request: HttpRequest, access: WorkspaceAccess, member_id: int) -> HttpResponse:
     form = RoleForm(request.POST)
+    error = ""
     if form.is_valid():
         try:
             actions.change_role(
                 Actor.from_request(request), access, member_id, form.cleaned_data["role"]
             )
         except ActionError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Role updated."))
+            error = exc.message
     else:
-        messages.error(request, _("Choose a role from the list."))
+        error = _("Choose a role from the list.")
+    if request.htmx:  # type: ignore[attr-defined]
+        # Answer with just the member's row, so the table updates in place.
+        member = get_object_or_404(
+            Membership.objects.select_related("user"), workspace=access.workspace, pk=member_id
+        )
+        context = _members_context(access) | {
+            "m": member,
+            "row_message": error or _("Role updated."),
+            "row_error": bool(error),
+        }
+        return render(request, "workspaces/_member_row.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Role updated."))
     return redirect("workspaces:members", slug=access.workspace.slug)
 
 

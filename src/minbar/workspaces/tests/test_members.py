@@ -131,3 +131,32 @@ def test_workspace_settings_reject_unknown_time_zone(world):
     assert "time_zone" in exc.value.fields
     world.acme.refresh_from_db()
     assert world.acme.time_zone == "Europe/London"
+
+
+def test_role_change_from_the_page_updates_just_that_row(world):
+    client = Client()
+    client.force_login(world.alice)
+    bob_membership = Membership.objects.get(user=world.bob, workspace=world.acme)
+    response = client.post(
+        f"/w/acme/members/{bob_membership.pk}/role/",
+        {"role": "owner"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tr id="member-{bob_membership.pk}">')
+    assert "Role updated." in html and "<html" not in html
+    assert '<option value="owner" selected>' in html
+
+
+def test_refused_role_change_explains_why_in_the_row(world):
+    Membership.objects.filter(user=world.bob, workspace=world.acme).update(role="admin")
+    client = Client()
+    client.force_login(world.bob)
+    alice_membership = Membership.objects.get(user=world.alice, workspace=world.acme)
+    response = client.post(
+        f"/w/acme/members/{alice_membership.pk}/role/",
+        {"role": "editor"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Only an owner can change another owner" in response.content.decode()
+    assert Membership.objects.get(pk=alice_membership.pk).role == "owner"
