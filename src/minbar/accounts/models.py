@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minbar.core.crypto import EncryptedTextField
+from minbar.workspaces.roles import Role
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -77,7 +78,7 @@ class ApiToken(models.Model):
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="api_tokens"
     )
-    role = models.CharField(max_length=16)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=16, unique=True)
     token_hash = models.CharField(max_length=64, unique=True)

@@ -4,6 +4,7 @@ import time
 from io import BytesIO
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
@@ -28,7 +29,7 @@ from minbar.accounts.forms import (
 from minbar.accounts.models import ApiToken, LoginAttempt, User
 from minbar.audit.actions import record
 from minbar.core.actor import Actor
-from minbar.core.errors import ActionError
+from minbar.core.errors import ActionError, RateLimited
 from minbar.workspaces.access import memberships_of
 from minbar.workspaces.actions import setup_needed
 from minbar.workspaces.models import Workspace
@@ -48,6 +49,10 @@ def _safe_next(request: HttpRequest) -> str:
 
 def _finish_login(request: HttpRequest, user: User, *, recovery: bool = False) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    # A language picked on the sign-in page is the user's latest choice on this device.
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+        actions.update_profile(Actor.from_request(request), user, language=chosen)
     actions.note_login(Actor.from_request(request), user, with_recovery_code=recovery)
     if recovery:
         messages.warning(request, _("You signed in with a recovery code. It cannot be used again."))
@@ -61,6 +66,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request))
     form = LoginForm(request.POST or None)
     error = ""
+    rate_limited = False
     if request.method == "POST" and form.is_valid():
         try:
             user = actions.check_password_login(
@@ -70,6 +76,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
         except ActionError as exc:
             error = exc.message
+            rate_limited = isinstance(exc, RateLimited)
         else:
             if user.has_two_factor:
                 request.session[PENDING_KEY] = {"user": user.pk, "at": time.time()}
@@ -82,7 +89,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/login.html",
         {"form": form, "error": error, "next": request.GET.get("next", "")},
-        status=429 if error and "Try again" in error else 200,
+        status=429 if rate_limited else 200,
     )
 
 

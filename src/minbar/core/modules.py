@@ -33,6 +33,7 @@ MODULES: tuple[Module, ...] = (
             "Campaign plans tied to business goals, personas, competitors and a content calendar."
         ),
         plans=(
+            # xgettext:no-python-format
             _("A goal per campaign aligned to a metric, such as +15% conversions in three months."),
             _("Target personas by age, location, income, job title, industry and interests."),
             _("Competitors to benchmark and an audit of your own past results."),

@@ -168,3 +168,21 @@ def test_times_are_shown_in_the_users_time_zone(world):
     client.force_login(world.alice)
     html = client.get("/w/acme/audit/").content.decode()
     assert "+03:00" in html  # the <time datetime> attribute carries the user's offset
+
+
+def test_language_picked_on_the_sign_in_page_is_kept_after_signing_in(world):
+    client = Client()
+    client.post("/language/", {"language": "ar", "next": "/accounts/login/"})
+    assert 'lang="ar"' in client.get("/accounts/login/").content.decode()
+    _login(client, "alice", PASSWORD)
+    world.alice.refresh_from_db()
+    assert world.alice.language == "ar"
+    assert 'lang="ar" dir="rtl"' in client.get("/w/acme/").content.decode()
+
+
+def test_blocked_sign_in_answers_429_in_arabic_too(world, settings):
+    client = Client()
+    client.post("/language/", {"language": "ar", "next": "/"})
+    for _ in range(settings.MINBAR_LOGIN_MAX_FAILURES_PER_USERNAME + 1):
+        response = _login(client, "alice", "wrong")
+    assert response.status_code == 429

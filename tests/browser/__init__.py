@@ -1,0 +1,1 @@
+"""Browser tests: the real UI in headless Chromium through Playwright."""
