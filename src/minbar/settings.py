@@ -121,6 +121,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
 LANGUAGES_BIDI = ["ar"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["minbar.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 from minbar.api import Page, api_access
 from minbar.audit.actions import label_for
 from minbar.audit.models import AuditEvent
-from minbar.audit.views import filtered_events
+from minbar.audit.queries import filtered_events
 from minbar.core.errors import NotAllowed
 from minbar.workspaces.roles import Perm
 

@@ -1,43 +1,33 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
 from minbar.audit.actions import ACTION_LABELS, label_for, record
-from minbar.audit.models import AuditEvent
+from minbar.audit.queries import filtered_events
 from minbar.core.actor import Actor
+from minbar.core.errors import ActionError
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
 
 
-def filtered_events(access: WorkspaceAccess, params: dict[str, str]) -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.filter(workspace=access.workspace)
-    if params.get("action"):
-        events = events.filter(action=params["action"])
-    if params.get("actor"):
-        events = events.filter(actor_name__iexact=params["actor"])
-    if params.get("since"):
-        try:
-            since = datetime.fromisoformat(params["since"])
-            if timezone.is_naive(since):
-                since = timezone.make_aware(since)
-            events = events.filter(created_at__gte=since)
-        except ValueError:
-            pass
-    return events
-
-
 @workspace_view(Perm.VIEW_AUDIT)
 def audit_log(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     params = {k: request.GET.get(k, "") for k in ("action", "actor", "since")}
-    page = Paginator(filtered_events(access, params), 50).get_page(request.GET.get("page"))
+    error = ""
+    try:
+        events = filtered_events(access, params)
+    except ActionError as exc:
+        error = exc.fields.get("since", exc.message)
+        events = filtered_events(access, {**params, "since": ""})
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "audit/log.html",
@@ -46,6 +36,7 @@ def audit_log(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
             "params": params,
             "actions": sorted((k, str(v)) for k, v in ACTION_LABELS.items()),
             "label_for": label_for,
+            "error": error,
         },
     )
 
@@ -56,9 +47,12 @@ class _Echo:
 
 
 @workspace_view(Perm.VIEW_AUDIT)
-def audit_csv(request: HttpRequest, access: WorkspaceAccess) -> StreamingHttpResponse:
+def audit_csv(request: HttpRequest, access: WorkspaceAccess) -> HttpResponseBase:
     params = {k: request.GET.get(k, "") for k in ("action", "actor", "since")}
-    events = filtered_events(access, params)
+    try:
+        events = filtered_events(access, params)
+    except ActionError as exc:
+        return HttpResponseBadRequest(exc.message)
     record(
         Actor.from_request(request),
         "audit.exported",

@@ -90,3 +90,17 @@ def test_planned_module_page_says_what_it_will_do_without_numbers(world):
     assert "What this module will do" in html
     assert "being built" in html
     assert client.get("/w/acme/m/no-such-module/").status_code == 404
+
+
+def test_dates_and_numbers_follow_the_users_language(world):
+    from datetime import UTC, datetime
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template('{% load humanize %}{{ when|date:"DATETIME_FORMAT" }} {{ n|intcomma }}')
+    context = Context({"when": datetime(2026, 3, 5, 14, 30, tzinfo=UTC), "n": 1234567})
+    with translation.override("ar"):
+        assert template.render(context) == "5 مارس 2026، 14:30 1٬234٬567"
+    with translation.override("en"):
+        assert template.render(context) == "March 5, 2026, 2:30 p.m. 1,234,567"
