@@ -43,12 +43,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"minbar: configuration error: {exc}", file=sys.stderr)
         return 2
     from django.core.management import execute_from_command_line
+    from django.db import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     try:
         execute_from_command_line(["minbar", *args])
     except KeyboardInterrupt:
         return 130
+    except OperationalError as exc:
+        print(f"minbar: cannot use the database: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except RedisConnectionError as exc:
+        print(
+            f"minbar: cannot reach the queue (MINBAR_QUEUE_URL): {_first_line(exc)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

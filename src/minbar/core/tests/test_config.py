@@ -105,3 +105,37 @@ def test_cli_prints_one_clear_line_and_exits_2_on_a_bad_setting(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "minbar: configuration error: MINBAR_PORT must be a whole number (got 'http')"
     ]
+
+
+def test_cli_names_an_unreachable_database_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINBAR_", "DATABASE_URL"))}
+    env.update(
+        {"MINBAR_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/minbar"}
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "minbar", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[4],
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minbar: cannot use the database: ")
+
+
+def test_check_config_reports_an_unreachable_queue(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINBAR_", "DATABASE_URL"))}
+    env.update({"MINBAR_DATA_DIR": str(tmp_path), "MINBAR_QUEUE_URL": "redis://127.0.0.1:9/0"})
+    result = subprocess.run(
+        [sys.executable, "-m", "minbar", "check_config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[4],
+    )
+    assert result.returncode == 1
+    assert "database               reachable" in result.stdout
+    assert "queue                  unreachable:" in result.stderr
