@@ -51,6 +51,7 @@ class Config:
     trusted_proxy_count: int = 0
     secure_cookies: bool = False
     log_level: str = "INFO"
+    allow_private_urls: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -263,4 +264,5 @@ def load(environ: dict[str, str] | None = None) -> Config:
         trusted_proxy_count=_int(env, "MINBAR_TRUSTED_PROXIES", 0, 0, 10),
         secure_cookies=_bool(env, "MINBAR_SECURE_COOKIES", base_url.startswith("https://")),
         log_level=log_level,
+        allow_private_urls=_bool(env, "MINBAR_ALLOW_PRIVATE_URLS", False),
     )

@@ -32,6 +32,8 @@ MINBAR_QUEUE_URL = MINBAR.queue_url
 MINBAR_DATABASE_URL = MINBAR.database_url
 MINBAR_TRUSTED_PROXIES = MINBAR.trusted_proxy_count
 MINBAR_ENCRYPTION_KEYS = MINBAR.encryption_keys
+# Outbound calls to loopback/private addresses (SSRF guard); tests talk to local servers.
+MINBAR_ALLOW_PRIVATE_URLS = MINBAR.allow_private_urls or TESTING
 
 INSTALLED_APPS = [
     "django.contrib.auth",
