@@ -198,11 +198,13 @@ class ActionErrorInvalidPage(ActionError):
 def register_routers() -> None:
     from minbar.accounts.api import router as accounts_router
     from minbar.audit.api import router as audit_router
+    from minbar.channels.api import router as channels_router
     from minbar.workspaces.api import router as workspaces_router
 
     api.add_router("", accounts_router)
     api.add_router("/workspaces", workspaces_router)
     api.add_router("/workspaces", audit_router)
+    api.add_router("", channels_router)
 
 
 register_routers()

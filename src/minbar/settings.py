@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "minbar.accounts",
     "minbar.workspaces",
     "minbar.audit",
+    "minbar.notifications",
+    "minbar.channels",
 ]
 
 MIDDLEWARE = [

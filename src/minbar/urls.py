@@ -12,5 +12,7 @@ urlpatterns = [
     path("accounts/", include("minbar.accounts.urls")),
     path("", include("minbar.workspaces.urls")),
     path("", include("minbar.audit.urls")),
+    path("", include("minbar.channels.urls")),
+    path("", include("minbar.notifications.urls")),
     path("", include("minbar.core.urls")),
 ]

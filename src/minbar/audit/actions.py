@@ -31,6 +31,10 @@ ACTION_LABELS = {
     "member.role_changed": _("Changed a member's role"),
     "member.removed": _("Removed a member"),
     "audit.exported": _("Exported the audit log"),
+    "channel.connected": _("Connected a channel"),
+    "channel.reconnected": _("Reconnected a channel"),
+    "channel.removed": _("Removed a channel"),
+    "channel.broken": _("A channel stopped working"),
     "backup.created": _("Created a backup"),
     "backup.restored": _("Restored a backup"),
 }

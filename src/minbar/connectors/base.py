@@ -56,6 +56,8 @@ class Connector(ABC):
     capabilities: ClassVar[Capabilities]
     # Inputs of the connect form for APP_PASSWORD / TOKEN connectors.
     auth_fields: ClassVar[tuple[AuthField, ...]] = ()
+    # Numbered steps shown on the connect page (translatable strings).
+    connect_steps: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -76,6 +78,10 @@ class Connector(ABC):
         self.credentials = self.credentials.merged(newer)
         if self._on_credentials_change is not None:
             self._on_credentials_change(self.credentials)
+
+    def save_credentials(self, newer: Credentials) -> None:
+        """Merge refreshed credentials and hand them to the channel to store."""
+        self._credentials_changed(newer)
 
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(f"{self.capabilities.label} does not support {what}.")

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils import translation
 
 from minbar.core.modules import MODULES
+from minbar.notifications.models import Notification
 from minbar.workspaces.access import memberships_of
 from minbar.workspaces.roles import Perm, Role, has_perm
 
@@ -20,6 +21,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     memberships = memberships_of(user)
     context["my_memberships"] = memberships
     context["can_create_workspace"] = any(m.role == Role.OWNER for m in memberships)
+    context["unread_notifications"] = Notification.objects.filter(
+        user=user, read_at__isnull=True
+    ).count()
     if access is not None:
         context["current_workspace"] = access.workspace
         context["current_role"] = access.role

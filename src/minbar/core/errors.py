@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils.functional import Promise
 
 
@@ -9,7 +11,7 @@ class ActionError(Exception):
     code = "invalid"
     status = 400
 
-    def __init__(self, message: str | Promise, fields: dict[str, str | Promise] | None = None):
+    def __init__(self, message: str | Promise, fields: Mapping[str, str | Promise] | None = None):
         super().__init__(str(message))
         self.message = str(message)
         self.fields = {name: str(text) for name, text in (fields or {}).items()}

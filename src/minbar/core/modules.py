@@ -22,7 +22,8 @@ class Module:
     plans: tuple[Promise, ...]
     perm: Perm
     icon: str
-    available: bool = False
+    # The module's own page once it is built; until then a "what it will do" page.
+    url_name: str = ""
 
 
 MODULES: tuple[Module, ...] = (
@@ -134,6 +135,7 @@ MODULES: tuple[Module, ...] = (
         ),
         perm=Perm.VIEW_CONTENT,
         icon="plug",
+        url_name="channels:list",
     ),
 )
 

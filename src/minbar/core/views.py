@@ -63,6 +63,8 @@ def module_page(request: HttpRequest, access: WorkspaceAccess, module: str) -> H
         raise Http404
     if not has_perm(access.role, found.perm):
         raise Http404
+    if found.url_name:
+        return redirect(found.url_name, slug=access.workspace.slug)
     return render(request, "core/module.html", {"module": found})
 
 

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from minbar.accounts.actions import create_api_token
 from minbar.audit.actions import record
+from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.workspaces.access import access_for
 from minbar.workspaces.actions import invite_member
@@ -23,7 +24,12 @@ from minbar.workspaces.models import Membership
 
 # Routes that are not workspace-scoped (auth pages, health, API docs) still
 # must not mention another workspace; they are checked for that only.
-SECRET_MARKERS = ("Acme Roasters", "acme-secret-description", "bob@example.com")
+SECRET_MARKERS = (
+    "Acme Roasters",
+    "acme-secret-description",
+    "bob@example.com",
+    "acme-secret-handle",
+)
 
 
 def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -62,7 +68,15 @@ def acme_objects(world):
     record(Actor(user=world.alice), "workspace.updated", workspace=world.acme)
     bob_membership = Membership.objects.get(user=world.bob, workspace=world.acme)
     token = create_api_token(Actor.system(), world.alice, world.acme, name="t")
-    return {"invitation": invitation, "membership": bob_membership, "token": token}
+    channel = Channel.objects.create(
+        workspace=world.acme, network="sandbox", remote_id="acme-1", handle="acme-secret-handle"
+    )
+    return {
+        "invitation": invitation,
+        "membership": bob_membership,
+        "token": token,
+        "channel": channel,
+    }
 
 
 def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
@@ -74,6 +88,8 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "member_id": str(acme_objects["membership"].pk),
         "invitation_id": str(acme_objects["invitation"].pk),
         "prefix": acme_objects["token"].token.prefix,
+        "channel_id": str(acme_objects["channel"].pk),
+        "network": "sandbox",
         "token": "not-a-real-token",
         "uidb64": "MQ",
         "path": "x",
@@ -118,13 +134,16 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "member_id": str(acme_objects["membership"].pk),
         "invitation_id": str(acme_objects["invitation"].pk),
         "prefix": acme_objects["token"].token.prefix,
+        "channel_id": str(acme_objects["channel"].pk),
     }
     operations = _api_operations(client, headers)
     assert len(operations) >= 10
     for method, path in operations:
         url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
         # A body valid for every schema, so that the request reaches the permission check.
-        body_in = json.dumps({"role": "analyst", "email": "x@example.com", "name": "x"})
+        body_in = json.dumps(
+            {"role": "analyst", "email": "x@example.com", "name": "x", "network": "sandbox"}
+        )
         response = client.generic(
             method.upper(), url, data=body_in, content_type="application/json", headers=headers
         )

@@ -1,0 +1,389 @@
+"""Every state change of channels: connecting, health, token refresh, removal."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minbar.accounts.models import User
+from minbar.audit.actions import record
+from minbar.channels.models import Channel, Health, OAuthAttempt, ServerApp
+from minbar.connectors.base import Connector, OAuthStart
+from minbar.connectors.errors import AuthExpired, ConnectorError, RateLimited
+from minbar.connectors.registry import all_connectors, get_connector
+from minbar.connectors.types import AuthKind, ConnectResult, Credentials
+from minbar.core.actor import Actor
+from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from minbar.notifications.actions import notify, workspace_admins
+from minbar.workspaces.access import WorkspaceAccess
+from minbar.workspaces.models import Workspace
+from minbar.workspaces.roles import Perm
+
+OAUTH_MINUTES = 15
+REFRESH_AHEAD = timedelta(minutes=30)
+
+
+def _require_manage(access: WorkspaceAccess) -> None:
+    if not access.can(Perm.MANAGE_CHANNELS):
+        raise NotAllowed(_("Only owners and admins can connect and remove channels."))
+
+
+def connector_class(network: str) -> type[Connector]:
+    try:
+        return get_connector(network)
+    except LookupError:
+        raise NotFound(
+            _("Minbar has no connector for “%(network)s”.") % {"network": network}
+        ) from None
+
+
+def connector_for(channel: Channel) -> Connector:
+    """A connector acting for ``channel``; refreshed tokens are saved the moment they change."""
+
+    def save(credentials: Credentials) -> None:
+        channel.set_credentials(credentials)
+        Channel.objects.filter(pk=channel.pk).update(
+            credentials_blob=channel.credentials_blob, token_expires_at=channel.token_expires_at
+        )
+
+    return connector_class(channel.network)(
+        channel.server_url, channel.get_credentials(), on_credentials_change=save
+    )
+
+
+def oauth_redirect_uri() -> str:
+    return settings.MINBAR_BASE_URL + reverse("channels:oauth_callback")
+
+
+def _get_channel(access: WorkspaceAccess, channel_id: int) -> Channel:
+    channel = Channel.objects.filter(workspace=access.workspace, pk=channel_id).first()
+    if channel is None:
+        raise NotFound(_("No such channel."))
+    return channel
+
+
+def _as_input_error(exc: ConnectorError, network_label: str) -> InvalidInput:
+    message = exc.message
+    if isinstance(exc, AuthExpired):
+        message = _("%(network)s did not accept these details: %(reason)s") % {
+            "network": network_label,
+            "reason": exc.detail or exc.message,
+        }
+    return InvalidInput(message)
+
+
+@transaction.atomic
+def _save_connection(
+    actor: Actor, workspace: Workspace, network: str, server_url: str, result: ConnectResult
+) -> Channel:
+    account = result.account
+    channel = (
+        Channel.objects.select_for_update()
+        .filter(
+            workspace=workspace, network=network, server_url=server_url, remote_id=account.remote_id
+        )
+        .first()
+    )
+    reconnect = channel is not None
+    if channel is None:
+        channel = Channel(
+            workspace=workspace,
+            network=network,
+            server_url=server_url,
+            remote_id=account.remote_id,
+            connected_by=actor.user,
+        )
+        credentials = result.credentials
+    else:
+        # Reconnecting keeps whatever the new sign-in did not return (a refresh token).
+        credentials = channel.get_credentials().merged(result.credentials)
+    channel.handle = account.handle
+    channel.name = account.display_name
+    channel.avatar_url = account.avatar_url
+    channel.profile_url = account.url
+    channel.set_credentials(credentials)
+    now = timezone.now()
+    channel.health, channel.health_message, channel.health_detail = Health.CONNECTED, "", ""
+    channel.rate_limited_until = None
+    channel.last_checked_at = channel.last_ok_at = now
+    channel.save()
+    record(
+        actor,
+        "channel.reconnected" if reconnect else "channel.connected",
+        workspace=workspace,
+        target=channel,
+        data={"network": network},
+    )
+    return channel
+
+
+def connect_with_fields(
+    actor: Actor, access: WorkspaceAccess, network: str, fields: dict[str, str]
+) -> Channel:
+    _require_manage(access)
+    cls = connector_class(network)
+    if cls.capabilities.auth not in (AuthKind.APP_PASSWORD, AuthKind.TOKEN, AuthKind.BUILT_IN):
+        raise InvalidInput(
+            _("%(network)s connects through its own sign-in page.")
+            % {"network": cls.capabilities.label}
+        )
+    missing = {
+        f.name: _("Required.")
+        for f in cls.auth_fields
+        if not fields.get(f.name, "").strip() and f.name != "server_url"
+    }
+    if missing:
+        raise InvalidInput(_("Fill in every field."), fields=missing)
+    server_url = (fields.get("server_url") or cls.capabilities.default_server_url).strip()
+    connector = cls(server_url)
+    try:
+        result = connector.connect_with_fields({k: v.strip() for k, v in fields.items()})
+    except ConnectorError as exc:
+        raise _as_input_error(exc, cls.capabilities.label) from None
+    return _save_connection(actor, access.workspace, network, connector.server_url, result)
+
+
+def _hash_state(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+@transaction.atomic
+def start_oauth(actor: Actor, access: WorkspaceAccess, network: str, server_url: str = "") -> str:
+    """Begin a browser sign-in; returns the network's page to send the user to."""
+    _require_manage(access)
+    assert actor.user is not None
+    cls = connector_class(network)
+    if cls.capabilities.auth != AuthKind.OAUTH2:
+        raise InvalidInput(
+            _("%(network)s does not use a sign-in page.") % {"network": cls.capabilities.label}
+        )
+    if cls.capabilities.needs_server_url and not server_url.strip():
+        raise InvalidInput(
+            _("Enter the server address, e.g. https://mastodon.social."),
+            fields={"server_url": _("Required.")},
+        )
+    connector = cls(server_url.strip())
+    redirect_uri = oauth_redirect_uri()
+    app = ServerApp.objects.filter(
+        network=network, server_url=connector.server_url, redirect_uri=redirect_uri
+    ).first()
+    state = secrets.token_urlsafe(32)
+    try:
+        start = connector.start_oauth(
+            redirect_uri,
+            state,
+            {"client_id": app.client_id, "client_secret": app.client_secret} if app else None,
+        )
+    except ConnectorError as exc:
+        raise _as_input_error(exc, cls.capabilities.label) from None
+    if start.app and app is None:
+        ServerApp.objects.create(
+            network=network,
+            server_url=connector.server_url,
+            redirect_uri=redirect_uri,
+            client_id=start.app["client_id"],
+            client_secret=start.app.get("client_secret", ""),
+        )
+    OAuthAttempt.objects.create(
+        state=_hash_state(state),
+        workspace=access.workspace,
+        network=network,
+        server_url=connector.server_url,
+        code_verifier=start.code_verifier,
+        started_by=actor.user,
+        expires_at=timezone.now() + timedelta(minutes=OAUTH_MINUTES),
+    )
+    return start.url
+
+
+def finish_oauth(actor: Actor, user: User, *, state: str, code: str, error: str = "") -> Channel:
+    """Complete a browser sign-in; only the person who started it can finish it."""
+    with transaction.atomic():
+        attempt = (
+            OAuthAttempt.objects.select_for_update()
+            .filter(state=_hash_state(state), started_by=user)
+            .select_related("workspace")
+            .first()
+        )
+        if attempt is None or attempt.used_at is not None:
+            raise NotFound(_("This sign-in link is not valid any more. Start connecting again."))
+        if attempt.expires_at < timezone.now():
+            raise Conflict(_("The sign-in took too long. Start connecting again."))
+        attempt.used_at = timezone.now()
+        attempt.save(update_fields=["used_at"])
+    cls = connector_class(attempt.network)
+    if error or not code:
+        raise InvalidInput(
+            _("%(network)s did not give access: %(reason)s")
+            % {"network": cls.capabilities.label, "reason": error or _("no code returned")}
+        )
+    from minbar.workspaces.access import access_for
+
+    access = access_for(user, attempt.workspace.slug)
+    _require_manage(access)
+    redirect_uri = oauth_redirect_uri()
+    app = ServerApp.objects.filter(
+        network=attempt.network, server_url=attempt.server_url, redirect_uri=redirect_uri
+    ).first()
+    start = OAuthStart(
+        url="",
+        state=state,
+        code_verifier=attempt.code_verifier,
+        app={"client_id": app.client_id, "client_secret": app.client_secret} if app else None,
+    )
+    connector = cls(attempt.server_url)
+    try:
+        result = connector.finish_oauth(redirect_uri, code, start)
+    except ConnectorError as exc:
+        raise _as_input_error(exc, cls.capabilities.label) from None
+    return _save_connection(actor, attempt.workspace, attempt.network, connector.server_url, result)
+
+
+# -- health --------------------------------------------------------------------
+
+
+def note_success(channel: Channel) -> Channel:
+    now = timezone.now()
+    changes: dict[str, object] = {"last_checked_at": now, "last_ok_at": now}
+    if channel.health != Health.CONNECTED:
+        changes |= {
+            "health": Health.CONNECTED,
+            "health_message": "",
+            "health_detail": "",
+            "rate_limited_until": None,
+        }
+    Channel.objects.filter(pk=channel.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(channel, name, value)
+    return channel
+
+
+def note_failure(channel: Channel, error: ConnectorError) -> Channel:
+    """Record what went wrong and tell the workspace's admins when the channel breaks."""
+    was_working = channel.health in (Health.CONNECTED, Health.RATE_LIMITED)
+    now = timezone.now()
+    changes: dict[str, object] = {
+        "last_checked_at": now,
+        "health_message": error.message[:500],
+        "health_detail": error.detail,
+    }
+    if isinstance(error, RateLimited):
+        changes |= {"health": Health.RATE_LIMITED, "rate_limited_until": error.until}
+    elif isinstance(error, AuthExpired):
+        changes["health"] = Health.NEEDS_RECONNECT
+    elif error.kind in ("rejected", "temporary", "outcome_unknown", "not_supported"):
+        # One refused post or a network hiccup says nothing about the account itself.
+        Channel.objects.filter(pk=channel.pk).update(last_checked_at=now)
+        channel.last_checked_at = now
+        return channel
+    else:
+        changes["health"] = Health.ERROR
+    Channel.objects.filter(pk=channel.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(channel, name, value)
+    if was_working and channel.health in (Health.NEEDS_RECONNECT, Health.ERROR):
+        _tell_admins_channel_broke(channel)
+    return channel
+
+
+def _tell_admins_channel_broke(channel: Channel) -> None:
+    label = connector_class(channel.network).capabilities.label
+    url = reverse("channels:detail", args=[channel.workspace.slug, channel.pk])
+    notify(
+        workspace_admins(channel.workspace),
+        kind="channel.broken",
+        workspace=channel.workspace,
+        title=lambda: (
+            _("%(network)s channel %(handle)s needs attention")
+            % {"network": label, "handle": channel.handle}
+        ),
+        body=lambda: (
+            _("%(reason)s Open the channel in Minbar to reconnect it.")
+            % {"reason": channel.health_message}
+        ),
+        url=url,
+    )
+    record(
+        Actor.system(),
+        "channel.broken",
+        workspace=channel.workspace,
+        target=channel,
+        data={"health": channel.health, "message": channel.health_message},
+    )
+
+
+def test_channel(actor: Actor, access: WorkspaceAccess, channel_id: int) -> Channel:
+    channel = _get_channel(access, channel_id)
+    return check_channel(channel)
+
+
+def check_channel(channel: Channel) -> Channel:
+    connector = connector_for(channel)
+    try:
+        refreshed = connector.refresh()
+        if refreshed is not None:
+            connector.save_credentials(refreshed)
+        account = connector.verify()
+    except ConnectorError as exc:
+        return note_failure(channel, exc)
+    Channel.objects.filter(pk=channel.pk).update(
+        handle=account.handle,
+        name=account.display_name or channel.name,
+        avatar_url=account.avatar_url or channel.avatar_url,
+    )
+    channel.refresh_from_db()
+    return note_success(channel)
+
+
+@transaction.atomic
+def disconnect(actor: Actor, access: WorkspaceAccess, channel_id: int) -> None:
+    _require_manage(access)
+    channel = _get_channel(access, channel_id)
+    label = str(channel)
+    channel.delete()
+    record(actor, "channel.removed", workspace=access.workspace, target_label=label)
+
+
+def refresh_expiring_tokens() -> dict[str, int]:
+    """Refresh every token that expires within the next half hour (periodic task)."""
+    due = (
+        Channel.objects.filter(
+            token_expires_at__isnull=False, token_expires_at__lte=timezone.now() + REFRESH_AHEAD
+        )
+        .exclude(health=Health.NEEDS_RECONNECT)
+        .select_related("workspace")
+    )
+    counts = {"refreshed": 0, "failed": 0}
+    for channel in due:
+        connector = connector_for(channel)
+        try:
+            fresh = connector.refresh()
+        except ConnectorError as exc:
+            note_failure(channel, exc)
+            counts["failed"] += 1
+            continue
+        if fresh is not None:
+            connector.save_credentials(fresh)
+            counts["refreshed"] += 1
+    return counts
+
+
+def check_all_channels() -> dict[str, int]:
+    counts = {"ok": 0, "broken": 0}
+    for channel in Channel.objects.exclude(health=Health.NEEDS_RECONNECT).select_related(
+        "workspace"
+    ):
+        checked = check_channel(channel)
+        counts["ok" if checked.health == Health.CONNECTED else "broken"] += 1
+    return counts
+
+
+def available_networks() -> list[type[Connector]]:
+    return list(all_connectors().values())

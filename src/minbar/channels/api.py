@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
+
+from minbar.api import ErrorOut, Page, api_access, api_actor
+from minbar.channels import actions
+from minbar.channels.models import Channel
+from minbar.core.errors import NotAllowed, NotFound
+from minbar.workspaces.roles import Perm
+
+router = Router(tags=["channels"])
+
+
+class ChannelOut(Schema):
+    id: int
+    network: str
+    server_url: str
+    handle: str
+    name: str
+    avatar_url: str
+    profile_url: str
+    health: str
+    health_message: str
+    rate_limited_until: datetime | None
+    last_checked_at: datetime | None
+    token_expires_at: datetime | None
+    created_at: datetime
+
+
+class ConnectIn(Schema):
+    network: str
+    fields: dict[str, str] = {}
+
+
+class OAuthIn(Schema):
+    network: str
+    server_url: str = ""
+
+
+class OAuthOut(Schema):
+    authorize_url: str
+    redirect_uri: str
+
+
+class NetworkOut(Schema):
+    network: str
+    label: str
+    auth: str
+    needs_server_url: bool
+    default_server_url: str
+    auth_fields: list[dict[str, str | bool]]
+    text_max_length: int
+    text_counting: str
+    text_max_bytes: int | None
+    max_images: int
+    max_videos: int
+    post_types: list[str]
+    threads: bool
+    first_comment: bool
+    post_metrics: list[str]
+    account_metrics: list[str]
+    interactions: list[str]
+    search: bool
+    setup_doc: str
+
+
+@router.get("/networks", response=list[NetworkOut], summary="Networks Minbar can connect to")
+def list_networks(request: HttpRequest) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for cls in actions.available_networks():
+        caps = cls.capabilities
+        rows.append(
+            {
+                "network": caps.network,
+                "label": caps.label,
+                "auth": caps.auth.value,
+                "needs_server_url": caps.needs_server_url,
+                "default_server_url": caps.default_server_url,
+                "auth_fields": [
+                    {"name": f.name, "label": str(f.label), "secret": f.secret}
+                    for f in cls.auth_fields
+                ],
+                "text_max_length": caps.text.max_length,
+                "text_counting": caps.text.counting.value,
+                "text_max_bytes": caps.text.max_bytes,
+                "max_images": caps.media.max_images,
+                "max_videos": caps.media.max_videos,
+                "post_types": sorted(p.value for p in caps.post_types),
+                "threads": caps.threads,
+                "first_comment": caps.first_comment,
+                "post_metrics": sorted(caps.post_metrics),
+                "account_metrics": sorted(caps.account_metrics),
+                "interactions": sorted(i.value for i in caps.interactions),
+                "search": caps.search,
+                "setup_doc": caps.setup_doc,
+            }
+        )
+    return rows
+
+
+@router.get("/workspaces/{slug}/channels", response=list[ChannelOut])
+@paginate(Page)
+def list_channels(request: HttpRequest, slug: str) -> QuerySet[Channel]:
+    access = api_access(request, slug)
+    if not access.can(Perm.VIEW_CONTENT):
+        raise NotAllowed(_("Your role does not allow this."))
+    return Channel.objects.filter(workspace=access.workspace)
+
+
+def _channel(request: HttpRequest, slug: str, channel_id: int) -> Channel:
+    access = api_access(request, slug)
+    channel = Channel.objects.filter(workspace=access.workspace, pk=channel_id).first()
+    if channel is None or not access.can(Perm.VIEW_CONTENT):
+        raise NotFound(_("No such channel."))
+    return channel
+
+
+@router.get("/workspaces/{slug}/channels/{channel_id}", response={200: ChannelOut, 404: ErrorOut})
+def get_channel(request: HttpRequest, slug: str, channel_id: int) -> Channel:
+    return _channel(request, slug, channel_id)
+
+
+@router.post(
+    "/workspaces/{slug}/channels",
+    response={201: ChannelOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Connect a channel with an app password, token, or the sandbox",
+)
+def connect_channel(request: HttpRequest, slug: str, payload: ConnectIn) -> Status:
+    access = api_access(request, slug)
+    channel = actions.connect_with_fields(
+        api_actor(request), access, payload.network, payload.fields
+    )
+    return Status(201, channel)
+
+
+@router.post(
+    "/workspaces/{slug}/channel-sign-ins",
+    response={200: OAuthOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Start connecting a channel through the network's sign-in page",
+)
+def start_oauth(request: HttpRequest, slug: str, payload: OAuthIn) -> dict[str, str]:
+    access = api_access(request, slug)
+    url = actions.start_oauth(api_actor(request), access, payload.network, payload.server_url)
+    return {"authorize_url": url, "redirect_uri": actions.oauth_redirect_uri()}
+
+
+@router.post(
+    "/workspaces/{slug}/channels/{channel_id}/test",
+    response={200: ChannelOut, 404: ErrorOut},
+    summary="Test the connection now",
+)
+def test_channel(request: HttpRequest, slug: str, channel_id: int) -> Channel:
+    channel = _channel(request, slug, channel_id)
+    return actions.check_channel(channel)
+
+
+@router.delete(
+    "/workspaces/{slug}/channels/{channel_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}
+)
+def remove_channel(request: HttpRequest, slug: str, channel_id: int) -> Status:
+    access = api_access(request, slug)
+    actions.disconnect(api_actor(request), access, channel_id)
+    return Status(204, None)
