@@ -1,0 +1,62 @@
+"""The capabilities of every connector as a Markdown table (docs/networks/README.md)."""
+
+from __future__ import annotations
+
+from minbar.connectors.base import Connector
+from minbar.connectors.types import TextCounting
+
+_COUNTING = {
+    TextCounting.GRAPHEMES: "graphemes",
+    TextCounting.CHARACTERS: "characters",
+    TextCounting.WEIGHTED: "weighted characters",
+    TextCounting.UTF16: "UTF-16 units",
+}
+
+
+def _text(cls: type[Connector]) -> str:
+    rules = cls.capabilities.text
+    parts = [f"{rules.max_length:,} {_COUNTING[rules.counting]}"]
+    if rules.max_bytes:
+        parts.append(f"{rules.max_bytes:,} bytes")
+    if rules.url_length:
+        parts.append(f"links count {rules.url_length}")
+    return "; ".join(parts)
+
+
+def _media(cls: type[Connector]) -> str:
+    media = cls.capabilities.media
+    parts = []
+    if media.max_images:
+        parts.append(f"{media.max_images} images")
+    if media.max_videos:
+        parts.append(f"{media.max_videos} video" + ("s" if media.max_videos > 1 else ""))
+    if media.alt_text and parts:
+        parts.append("alt text")
+    return ", ".join(parts) or "—"
+
+
+def _listing(values: object) -> str:
+    items = sorted(str(getattr(v, "value", v)) for v in values)  # type: ignore[attr-defined]
+    return ", ".join(items) or "—"
+
+
+def markdown_table(connectors: list[type[Connector]]) -> str:
+    header = ("| Network | Connects with | Text | Media per post | Post types | Threads | "
+              "Post metrics | Inbox and activity | Search |")
+    lines = [header, "| " + " | ".join(["---"] * 9) + " |"]
+    for cls in connectors:
+        caps = cls.capabilities
+        name = f"[{caps.label}]({caps.setup_doc.removeprefix('docs/networks/')})" \
+            if caps.setup_doc else caps.label
+        lines.append("| " + " | ".join([
+            name,
+            caps.auth.value.replace("_", " "),
+            _text(cls),
+            _media(cls),
+            _listing(caps.post_types),
+            "yes" if caps.threads else "no",
+            _listing(caps.post_metrics),
+            _listing(caps.interactions),
+            "yes" if caps.search else "no",
+        ]) + " |")
+    return "\n".join(lines) + "\n"
