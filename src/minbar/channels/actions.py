@@ -242,6 +242,9 @@ def finish_oauth(actor: Actor, user: User, *, state: str, code: str, error: str 
     try:
         result = connector.finish_oauth(redirect_uri, code, start)
     except ConnectorError as exc:
+        if app is not None and exc.status == 401:
+            # The server forgot Minbar's registration; register afresh next time.
+            app.delete()
         raise _as_input_error(exc, cls.capabilities.label) from None
     return _save_connection(actor, attempt.workspace, attempt.network, connector.server_url, result)
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from minbar.connectors.base import Connector
-from minbar.connectors.types import TextCounting
+from minbar.connectors.types import AuthKind, TextCounting
 
 _COUNTING = {
     TextCounting.GRAPHEMES: "graphemes",
     TextCounting.CHARACTERS: "characters",
     TextCounting.WEIGHTED: "weighted characters",
     TextCounting.UTF16: "UTF-16 units",
+}
+
+
+_AUTH = {
+    AuthKind.OAUTH2: "sign-in page (OAuth 2)",
+    AuthKind.APP_PASSWORD: "app password",
+    AuthKind.TOKEN: "token",
+    AuthKind.BUILT_IN: "built in",
 }
 
 
@@ -41,22 +49,33 @@ def _listing(values: object) -> str:
 
 
 def markdown_table(connectors: list[type[Connector]]) -> str:
-    header = ("| Network | Connects with | Text | Media per post | Post types | Threads | "
-              "Post metrics | Inbox and activity | Search |")
+    header = (
+        "| Network | Connects with | Text | Media per post | Post types | Threads | "
+        "Post metrics | Inbox and activity | Search |"
+    )
     lines = [header, "| " + " | ".join(["---"] * 9) + " |"]
     for cls in connectors:
         caps = cls.capabilities
-        name = f"[{caps.label}]({caps.setup_doc.removeprefix('docs/networks/')})" \
-            if caps.setup_doc else caps.label
-        lines.append("| " + " | ".join([
-            name,
-            caps.auth.value.replace("_", " "),
-            _text(cls),
-            _media(cls),
-            _listing(caps.post_types),
-            "yes" if caps.threads else "no",
-            _listing(caps.post_metrics),
-            _listing(caps.interactions),
-            "yes" if caps.search else "no",
-        ]) + " |")
+        name = (
+            f"[{caps.label}]({caps.setup_doc.removeprefix('docs/networks/')})"
+            if caps.setup_doc
+            else caps.label
+        )
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    name,
+                    _AUTH[caps.auth],
+                    _text(cls),
+                    _media(cls),
+                    _listing(caps.post_types),
+                    "yes" if caps.threads else "no",
+                    _listing(caps.post_metrics),
+                    _listing(caps.interactions).replace("direct_message", "direct message"),
+                    "yes" if caps.search else "no",
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines) + "\n"

@@ -12,9 +12,12 @@ from __future__ import annotations
 from abc import ABC
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from minbar.connectors.errors import NotSupported
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 from minbar.connectors.types import (
     AccountInfo,
     Capabilities,
@@ -35,8 +38,8 @@ class AuthField:
     """One input of an app-password or token connection form."""
 
     name: str
-    label: str  # translatable text, shown as the input's label
-    help: str = ""
+    label: StrOrPromise  # translatable text, shown as the input's label
+    help: StrOrPromise = ""
     secret: bool = False
     placeholder: str = ""
 
@@ -57,7 +60,7 @@ class Connector(ABC):
     # Inputs of the connect form for APP_PASSWORD / TOKEN connectors.
     auth_fields: ClassVar[tuple[AuthField, ...]] = ()
     # Numbered steps shown on the connect page (translatable strings).
-    connect_steps: ClassVar[tuple[str, ...]] = ()
+    connect_steps: ClassVar[tuple[StrOrPromise, ...]] = ()
 
     def __init__(
         self,

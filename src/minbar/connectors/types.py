@@ -41,8 +41,8 @@ class InteractionKind(StrEnum):
 
 
 class TextCounting(StrEnum):
-    GRAPHEMES = "graphemes"  # user-perceived characters (Bluesky)
-    CHARACTERS = "characters"  # Unicode code points (Mastodon)
+    GRAPHEMES = "graphemes"  # user-perceived characters (Bluesky, Mastodon)
+    CHARACTERS = "characters"  # Unicode code points
     WEIGHTED = "weighted"  # X's weighted length (some scripts count double)
     UTF16 = "utf16"
 
