@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from minbar.channels.models import Channel, Health, OAuthAttempt, ServerApp
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import AuthExpired, ConnectorError, RateLimited
 from minbar.connectors.registry import all_connectors, get_connector
-from minbar.connectors.types import AuthKind, ConnectResult, Credentials
+from minbar.connectors.types import AuthKind, ConnectResult, Credentials, Interaction
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.notifications.actions import notify, workspace_admins
@@ -386,6 +387,38 @@ def check_all_channels() -> dict[str, int]:
         checked = check_channel(channel)
         counts["ok" if checked.health == Health.CONNECTED else "broken"] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class Activity:
+    metrics: dict[str, int]
+    interactions: list[Interaction]
+    error: str = ""
+
+
+def recent_activity(channel: Channel, limit: int = 10) -> Activity:
+    """The account's counters and newest interactions, read live from the network."""
+    connector = connector_for(channel)
+    caps = connector.capabilities
+    try:
+        metrics = connector.account_metrics().values if caps.account_metrics else {}
+        items: list[Interaction] = []
+        if caps.interactions:
+            cursor, pages = "", 0
+            # Read forward a few pages at most; the inbox (not this panel) keeps history.
+            while pages < 5:
+                page = connector.interactions(cursor)
+                items.extend(page.items)
+                pages += 1
+                if not page.cursor or page.cursor == cursor or not page.items:
+                    break
+                cursor = page.cursor
+    except ConnectorError as exc:
+        note_failure(channel, exc)
+        return Activity(metrics={}, interactions=[], error=exc.message)
+    note_success(channel)
+    newest = sorted(items, key=lambda i: i.created_at, reverse=True)[:limit]
+    return Activity(metrics=metrics, interactions=newest)
 
 
 def available_networks() -> list[type[Connector]]:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from minbar.channels import actions
 from minbar.channels.forms import connect_form_for
+from minbar.channels.labels import interaction_label, metric_label
 from minbar.channels.models import Channel
 from minbar.connectors.types import AuthKind
 from minbar.core.actor import Actor
@@ -96,6 +97,26 @@ def detail(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
             "channel": channel,
             "caps": cls.capabilities,
             "can_manage": access.can(Perm.MANAGE_CHANNELS),
+        },
+    )
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def activity(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> HttpResponse:
+    channel = Channel.objects.filter(workspace=access.workspace, pk=channel_id).first()
+    if channel is None:
+        raise Http404
+    found = actions.recent_activity(channel)
+    return render(
+        request,
+        "channels/_activity.html",
+        {
+            "channel": channel,
+            "error": found.error,
+            "metrics": [
+                (metric_label(name), value) for name, value in sorted(found.metrics.items())
+            ],
+            "interactions": [(interaction_label(i.kind), i) for i in found.interactions],
         },
     )
 

@@ -60,3 +60,20 @@ def test_a_refused_approval_is_explained(world, mock: MockServer):  # noqa: F811
     )
     assert "The resource owner denied the request." in response.content.decode()
     assert not Channel.objects.exists()
+
+
+def test_channel_page_shows_live_activity_from_the_instance(world, mock: MockServer):  # noqa: F811
+    from minbar.connectors.mastodon.tests.mockserver import Account
+
+    username, _token = mock.create_account("acme")
+    client = Client()
+    client.force_login(world.alice)
+    start = client.post("/w/acme/channels/connect/mastodon/", {"server_url": mock.url})
+    client.get("/channels/oauth/callback/", mock.approve(start["Location"], username))
+    channel = Channel.objects.get(network="mastodon")
+    fan_name, fan_token = mock.create_account("fan")
+    Account(mock, fan_name, fan_token).status(f"@{username} love the new roast!")
+
+    html = client.get(f"/w/acme/channels/{channel.pk}/activity/").content.decode()
+    assert "<dt>Followers</dt>" in html
+    assert "love the new roast!" in html and '<span class="badge">Mention</span>' in html
