@@ -12,7 +12,10 @@ MINBAR_COMMANDS = {
     "token": "create, list or revoke API tokens",
     "backup": "write a consistent copy of the database and media",
     "restore": "restore a backup written by 'minbar backup'",
-    "check_config": "validate the configuration and print it (secrets hidden)",
+    "check_config": "validate the configuration and check the database and queue",
+    "networks": "the networks Minbar can connect to and their capabilities",
+    "sandbox": "the built-in sandbox network: serve it alone, create accounts, advance its clock",
+    "rotate_secrets": "re-encrypt stored secrets with the newest encryption key",
 }
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "minbar.audit",
     "minbar.notifications",
     "minbar.channels",
+    "minbar.sandbox",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("accounts/", include("minbar.accounts.urls")),
+    path("sandbox/", include("minbar.sandbox.urls")),
     path("", include("minbar.workspaces.urls")),
     path("", include("minbar.audit.urls")),
     path("", include("minbar.channels.urls")),

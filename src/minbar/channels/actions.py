@@ -81,7 +81,7 @@ def _as_input_error(exc: ConnectorError, network_label: str) -> InvalidInput:
 
 
 @transaction.atomic
-def _save_connection(
+def save_connection(
     actor: Actor, workspace: Workspace, network: str, server_url: str, result: ConnectResult
 ) -> Channel:
     account = result.account
@@ -148,7 +148,7 @@ def connect_with_fields(
         result = connector.connect_with_fields({k: v.strip() for k, v in fields.items()})
     except ConnectorError as exc:
         raise _as_input_error(exc, cls.capabilities.label) from None
-    return _save_connection(actor, access.workspace, network, connector.server_url, result)
+    return save_connection(actor, access.workspace, network, connector.server_url, result)
 
 
 def _hash_state(state: str) -> str:
@@ -247,7 +247,7 @@ def finish_oauth(actor: Actor, user: User, *, state: str, code: str, error: str 
             # The server forgot Minbar's registration; register afresh next time.
             app.delete()
         raise _as_input_error(exc, cls.capabilities.label) from None
-    return _save_connection(actor, attempt.workspace, attempt.network, connector.server_url, result)
+    return save_connection(actor, attempt.workspace, attempt.network, connector.server_url, result)
 
 
 # -- health --------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from minbar.connectors.base import Connector
 from minbar.connectors.types import AuthKind, TextCounting
 
@@ -56,11 +58,8 @@ def markdown_table(connectors: list[type[Connector]]) -> str:
     lines = [header, "| " + " | ".join(["---"] * 9) + " |"]
     for cls in connectors:
         caps = cls.capabilities
-        name = (
-            f"[{caps.label}]({caps.setup_doc.removeprefix('docs/networks/')})"
-            if caps.setup_doc
-            else caps.label
-        )
+        link = os.path.relpath(caps.setup_doc, "docs/networks") if caps.setup_doc else ""
+        name = f"[{caps.label}]({link})" if link else caps.label
         lines.append(
             "| "
             + " | ".join(

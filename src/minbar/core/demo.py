@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from minbar.accounts import actions as account_actions
 from minbar.accounts.models import User
+from minbar.channels.actions import save_connection
+from minbar.channels.models import Channel
 from minbar.core.actor import Actor
+from minbar.sandbox.demo import seed_demo_sandbox
 from minbar.workspaces import actions as workspace_actions
 from minbar.workspaces.access import access_for
 from minbar.workspaces.models import Invitation, Membership, Organization, Workspace
@@ -44,13 +48,16 @@ class DemoCredentials:
     password: str
     api_token: str
     workspace: str
+    # Sandbox account handle → token, so a re-run keeps the same sandbox sign-ins.
+    sandbox_tokens: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, object]:
         return {
             "username": self.username,
             "password": self.password,
             "api_token": self.api_token,
             "workspace": self.workspace,
+            "sandbox_tokens": self.sandbox_tokens,
         }
 
 
@@ -58,23 +65,47 @@ def credentials_path() -> Path:
     return Path(settings.DATA_DIR) / "demo-credentials.json"
 
 
-def _saved() -> dict[str, str]:
+def _saved() -> dict[str, Any]:
     path = credentials_path()
     if path.exists():
         try:
             data = json.loads(path.read_text())
             if isinstance(data, dict):
-                return {str(k): str(v) for k, v in data.items()}
+                return data
         except (OSError, ValueError):
             pass
     return {}
+
+
+def _connect_sandbox_channels(known_tokens: dict[str, str]) -> dict[str, str]:
+    """Give each demo brand its sandbox channels, with posts out and an audience reacting.
+
+    The server is not running yet while the demo seeds, so the sandbox accounts
+    are made in-process and saved as channels the way connecting them would.
+    """
+    tokens: dict[str, str] = {}
+    for connection in seed_demo_sandbox(known_tokens):
+        workspace = Workspace.objects.get(slug=connection.workspace)
+        account = connection.result.account
+        secret = connection.result.credentials.secrets["access_token"]
+        tokens[account.handle.lstrip("@")] = secret
+        existing = Channel.objects.filter(
+            workspace=workspace, network="sandbox", remote_id=account.remote_id
+        ).first()
+        if (
+            existing is not None
+            and existing.get_credentials().secrets.get("access_token") == secret
+        ):
+            continue
+        save_connection(Actor.system(), workspace, "sandbox", "", connection.result)
+    return tokens
 
 
 @transaction.atomic
 def seed_demo() -> DemoCredentials:
     saved = _saved()
     actor = Actor.system()
-    password = saved.get("password") or f"minbar-{secrets.token_urlsafe(9)}"
+    password = str(saved.get("password") or f"minbar-{secrets.token_urlsafe(9)}")
     org = Organization.objects.filter(slug=DEMO_ORG_SLUG).first()
     if org is None:
         org = Organization.objects.create(name="Oasis Coffee Group", slug=DEMO_ORG_SLUG)
@@ -137,13 +168,21 @@ def seed_demo() -> DemoCredentials:
                 role=Role.EDITOR,
                 send=False,
             )
-    token = saved.get("api_token", "")
+    token = str(saved.get("api_token", ""))
     if not token or account_actions.authenticate_api_token(token) is None:
         token = account_actions.create_api_token(
             actor, owner, english, name="demo", role=Role.OWNER
         ).secret
+    known = saved.get("sandbox_tokens")
+    sandbox_tokens = _connect_sandbox_channels(
+        {str(k): str(v) for k, v in known.items()} if isinstance(known, dict) else {}
+    )
     creds = DemoCredentials(
-        username=OWNER, password=password, api_token=token, workspace=ENGLISH_SLUG
+        username=OWNER,
+        password=password,
+        api_token=token,
+        workspace=ENGLISH_SLUG,
+        sandbox_tokens=sandbox_tokens,
     )
     path = credentials_path()
     path.write_text(json.dumps(creds.as_dict(), indent=2, ensure_ascii=False) + "\n")

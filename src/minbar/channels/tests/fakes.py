@@ -52,7 +52,7 @@ class FakeConnector(Connector):
                 display_name=fields["handle"].title(),
             ),
             credentials=Credentials(
-                secrets={"access": "A1", "refresh": "R1"},
+                secrets={"access": "ACCESS_SECRET_1", "refresh": "REFRESH_SECRET_1"},
                 data={"server": self.server_url},
                 expires_at=timezone.now() + timedelta(hours=2),
             ),

@@ -33,7 +33,7 @@ def test_admin_connects_lists_tests_and_removes_a_channel(world, api):
     assert created.status_code == 201
     body = created.json()
     assert body["handle"] == "acme.fake" and body["health"] == "connected"
-    assert "R1" not in created.content.decode() and "credentials" not in body
+    assert "REFRESH_SECRET_1" not in created.content.decode() and "credentials" not in body
     listed = client.get("/api/v1/workspaces/acme/channels").json()
     assert listed["count"] == 1
     tested = client.post(f"/api/v1/workspaces/acme/channels/{body['id']}/test")

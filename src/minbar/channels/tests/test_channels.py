@@ -78,9 +78,16 @@ def test_credentials_are_encrypted_at_rest_and_never_in_the_api(world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT credentials_blob FROM channels_channel WHERE id = %s", [channel.pk])
         stored = cursor.fetchone()[0]
-    assert "R1" not in stored and "A1" not in stored and stored.startswith("gAAAA")
-    assert channel.get_credentials().secrets == {"access": "A1", "refresh": "R1"}
-    assert "R1" not in repr(channel.get_credentials())
+    assert (
+        "REFRESH_SECRET_1" not in stored
+        and "ACCESS_SECRET_1" not in stored
+        and stored.startswith("gAAAA")
+    )
+    assert channel.get_credentials().secrets == {
+        "access": "ACCESS_SECRET_1",
+        "refresh": "REFRESH_SECRET_1",
+    }
+    assert "REFRESH_SECRET_1" not in repr(channel.get_credentials())
 
 
 def test_reconnecting_the_same_account_updates_it_and_keeps_the_refresh_token(world, monkeypatch):
@@ -90,13 +97,16 @@ def test_reconnecting_the_same_account_updates_it_and_keeps_the_refresh_token(wo
     def without_refresh(self, fields):
         result = original(self, fields)
         result.credentials.secrets.pop("refresh")
-        result.credentials.secrets["access"] = "A2"
+        result.credentials.secrets["access"] = "ACCESS_SECRET_2"
         return result
 
     monkeypatch.setattr(FakeConnector, "connect_with_fields", without_refresh)
     again = _connect(world)
     assert again.pk == first.pk
-    assert again.get_credentials().secrets == {"access": "A2", "refresh": "R1"}
+    assert again.get_credentials().secrets == {
+        "access": "ACCESS_SECRET_2",
+        "refresh": "REFRESH_SECRET_1",
+    }
     assert AuditEvent.objects.filter(action="channel.reconnected").exists()
 
 
@@ -177,11 +187,14 @@ def test_tokens_expiring_soon_are_refreshed_without_losing_the_refresh_token(wor
     )
     later = timezone.now() + timedelta(hours=2)
     FakeConnector.refresh_result = Credentials(
-        secrets={"access": "A9", "refresh": ""}, expires_at=later
+        secrets={"access": "ACCESS_SECRET_9", "refresh": ""}, expires_at=later
     )
     assert actions.refresh_expiring_tokens() == {"refreshed": 1, "failed": 0}
     channel.refresh_from_db()
-    assert channel.get_credentials().secrets == {"access": "A9", "refresh": "R1"}
+    assert channel.get_credentials().secrets == {
+        "access": "ACCESS_SECRET_9",
+        "refresh": "REFRESH_SECRET_1",
+    }
     assert channel.token_expires_at == later
 
 
