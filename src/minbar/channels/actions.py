@@ -70,7 +70,7 @@ def _get_channel(access: WorkspaceAccess, channel_id: int) -> Channel:
     return channel
 
 
-def _as_input_error(exc: ConnectorError, network_label: str) -> InvalidInput:
+def _as_input_error(exc: ConnectorError, network_label: object) -> InvalidInput:
     message = exc.message
     if isinstance(exc, AuthExpired):
         message = _("%(network)s did not accept these details: %(reason)s") % {

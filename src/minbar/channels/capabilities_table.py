@@ -59,7 +59,7 @@ def markdown_table(connectors: list[type[Connector]]) -> str:
     for cls in connectors:
         caps = cls.capabilities
         link = os.path.relpath(caps.setup_doc, "docs/networks") if caps.setup_doc else ""
-        name = f"[{caps.label}]({link})" if link else caps.label
+        name = f"[{caps.label}]({link})" if link else str(caps.label)
         lines.append(
             "| "
             + " | ".join(

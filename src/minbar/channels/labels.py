@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 INTERACTION_LABELS = {
@@ -32,6 +35,20 @@ METRIC_LABELS = {
     "saves": _("Saves"),
     "video_views": _("Video views"),
 }
+
+
+COUNTING_LABELS = {
+    "graphemes": _("characters as people see them"),
+    "characters": _("characters"),
+    "weighted": _("weighted characters"),
+    "utf16": _("UTF-16 code units"),
+}
+
+
+def join_words(words: Iterable[str]) -> str:
+    """A list for reading, with the comma of the active language (Arabic uses ،)."""
+    separator = "، " if translation.get_language_bidi() else ", "
+    return separator.join(sorted(words))
 
 
 def metric_label(name: str) -> str:

@@ -9,7 +9,12 @@ from django.views.decorators.http import require_POST
 
 from minbar.channels import actions
 from minbar.channels.forms import connect_form_for
-from minbar.channels.labels import interaction_label, metric_label
+from minbar.channels.labels import (
+    COUNTING_LABELS,
+    interaction_label,
+    join_words,
+    metric_label,
+)
 from minbar.channels.models import Channel
 from minbar.connectors.types import AuthKind
 from minbar.core.actor import Actor
@@ -89,13 +94,16 @@ def detail(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
     channel = Channel.objects.filter(workspace=access.workspace, pk=channel_id).first()
     if channel is None:
         raise Http404
-    cls = actions.connector_class(channel.network)
+    caps = actions.connector_for(channel).account_capabilities()
     return render(
         request,
         "channels/detail.html",
         {
             "channel": channel,
-            "caps": cls.capabilities,
+            "caps": caps,
+            "counting": COUNTING_LABELS.get(caps.text.counting, caps.text.counting),
+            "post_metrics": join_words(metric_label(m) for m in caps.post_metrics),
+            "interaction_kinds": join_words(interaction_label(k) for k in caps.interactions),
             "can_manage": access.can(Perm.MANAGE_CHANNELS),
         },
     )

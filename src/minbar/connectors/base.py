@@ -82,6 +82,14 @@ class Connector(ABC):
         if self._on_credentials_change is not None:
             self._on_credentials_change(self.credentials)
 
+    def account_capabilities(self) -> Capabilities:
+        """The capabilities for this very account (a server's own limits, a sandbox flavour).
+
+        Read from the stored credentials only, never from the network, so pages
+        and the composer can call it freely.
+        """
+        return self.capabilities
+
     def save_credentials(self, newer: Credentials) -> None:
         """Merge refreshed credentials and hand them to the channel to store."""
         self._credentials_changed(newer)

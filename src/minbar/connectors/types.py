@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class AuthKind(StrEnum):
@@ -85,7 +88,7 @@ class RateLimitRule:
 @dataclass(frozen=True)
 class Capabilities:
     network: str
-    label: str
+    label: StrOrPromise
     auth: AuthKind
     text: TextRules
     media: MediaRules = field(default_factory=MediaRules)

@@ -268,6 +268,9 @@ class MastodonConnector(Connector):
         limits = self.credentials.data.get("limits")
         return limits if isinstance(limits, Mapping) else DEFAULT_LIMITS
 
+    def account_capabilities(self) -> Capabilities:
+        return self.instance_capabilities()
+
     def instance_capabilities(self) -> Capabilities:
         """The capabilities with this account's instance limits (character limit, media)."""
         limits = self._limits()

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from minbar.connectors.base import AuthField, Connector
@@ -156,7 +157,7 @@ def capabilities_for(flavour: str) -> Capabilities:
         post_types.discard(PostType.REEL)
     return Capabilities(
         network="sandbox",
-        label=f"{LABEL} ({spec.title}-like)",
+        label=format_lazy("{} ({})", _("Sandbox"), Flavour(spec.flavour).label),
         auth=AuthKind.BUILT_IN,
         text=spec.text,
         media=spec.media,
