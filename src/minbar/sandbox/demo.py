@@ -89,6 +89,52 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
             },
         ),
     ),
+    DemoAccount(
+        workspace="oasis-coffee",
+        handle="oasis_coffee_ig",
+        name="Oasis Coffee",
+        flavour="instagram",
+        seed=2029,
+        arabic_share=0.1,
+        topics=("coffee", "food"),
+        posts=(
+            {
+                "text": "Latte art Friday 🎨 Tag us in yours! #coffee #latteart",
+                "media": [PORTRAIT],
+            },
+        ),
+    ),
+    DemoAccount(
+        workspace="waha-coffee",
+        handle="waha_coffee_x",
+        name="قهوة الواحة",
+        flavour="x",
+        seed=2030,
+        arabic_share=0.85,
+        topics=("coffee",),
+        posts=(
+            {"text": "صباح الخير! وش قهوتكم المفضلة اليوم؟ ☕️ #قهوة"},
+            {
+                "text": "فرعنا الجديد في دبي يفتح أبوابه هذا الخميس 🎉 "
+                "https://waha.example/dubai #قهوة_مختصة",
+            },
+        ),
+    ),
+    DemoAccount(
+        workspace="waha-coffee",
+        handle="waha_coffee_fb",
+        name="قهوة الواحة",
+        flavour="facebook",
+        seed=2031,
+        arabic_share=0.85,
+        topics=("coffee", "food"),
+        posts=(
+            {
+                "text": "عرض نهاية الأسبوع: كوب ثانٍ مجانًا مع كل حلى 🍰 https://waha.example/offers",
+                "media": [PORTRAIT],
+            },
+        ),
+    ),
 )
 
 
