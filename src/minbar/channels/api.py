@@ -48,13 +48,20 @@ class OAuthOut(Schema):
     redirect_uri: str
 
 
+class AuthFieldOut(Schema):
+    name: str
+    label: str
+    secret: bool
+    choices: list[str]
+
+
 class NetworkOut(Schema):
     network: str
     label: str
     auth: str
     needs_server_url: bool
     default_server_url: str
-    auth_fields: list[dict[str, str | bool]]
+    auth_fields: list[AuthFieldOut]
     text_max_length: int
     text_counting: str
     text_max_bytes: int | None
@@ -83,7 +90,12 @@ def list_networks(request: HttpRequest) -> list[dict[str, object]]:
                 "needs_server_url": caps.needs_server_url,
                 "default_server_url": caps.default_server_url,
                 "auth_fields": [
-                    {"name": f.name, "label": str(f.label), "secret": f.secret}
+                    {
+                        "name": f.name,
+                        "label": str(f.label),
+                        "secret": f.secret,
+                        "choices": [value for value, _label in f.choices],
+                    }
                     for f in cls.auth_fields
                 ],
                 "text_max_length": caps.text.max_length,

@@ -21,6 +21,11 @@ def connect_form_for(connector: type[Connector], data: object = None) -> forms.F
             )
         return form
     for field in connector.auth_fields:
+        if field.choices:
+            form.fields[field.name] = forms.ChoiceField(
+                label=field.label, help_text=field.help, choices=list(field.choices)
+            )
+            continue
         widget = (
             forms.PasswordInput(render_value=False)
             if field.secret

@@ -42,6 +42,8 @@ class AuthField:
     help: StrOrPromise = ""
     secret: bool = False
     placeholder: str = ""
+    # When set, the form offers these (value, label) pairs instead of free text.
+    choices: tuple[tuple[str, StrOrPromise], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -231,8 +231,8 @@ class SandboxConnector(Connector):
         AuthField(
             name="flavour",
             label=_("Behaves like"),
-            help=_("x, facebook or instagram: its limits and audience behaviour."),
-            placeholder="x",
+            help=_("The network whose limits and audience behaviour it imitates."),
+            choices=tuple(Flavour.choices),
         ),
     )
 
