@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "minbar.notifications",
     "minbar.channels",
     "minbar.sandbox",
+    "minbar.publishing",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,218 @@
+"""Posts and their targets: the rows the dispatcher claims, publishes and never loses.
+
+A :class:`Post` is what a person writes once; a :class:`Target` is that post on
+one channel (with optional per-channel overrides). The database is the source
+of truth for every target's state; the queue only wakes workers up.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PostState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")  # approved, not (yet) scheduled
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHING = "publishing", _("Publishing")
+    PUBLISHED = "published", _("Published")
+    PARTLY_PUBLISHED = "partly_published", _("Partly published")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TargetState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHING = "publishing", _("Publishing")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    # The network may or may not have it: reconciled with the connector's lookup,
+    # never re-sent blindly.
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed")
+    # Due too long ago (after downtime) or over a posting limit: waits for a person.
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# States in which the dispatcher still owes the target something.
+ACTIVE_TARGET_STATES = (TargetState.SCHEDULED, TargetState.PUBLISHING, TargetState.UNCONFIRMED)
+FINAL_TARGET_STATES = (TargetState.PUBLISHED, TargetState.CANCELLED)
+
+
+class Post(models.Model):
+    """Content written once for many channels."""
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="posts"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("text"), blank=True, default="")
+    link = models.URLField(_("link"), max_length=1000, blank=True, default="")
+    first_comment = models.TextField(_("first comment"), blank=True, default="")
+    # Further posts chained under the first one, in order (threads).
+    thread = models.JSONField(default=list, blank=True)
+    # Media: [{"asset": <media asset id>, "alt_text": "..."}], filled by the media library.
+    media = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    notes = models.TextField(_("internal notes"), blank=True, default="")
+    state = models.CharField(
+        max_length=24, choices=PostState.choices, default=PostState.DRAFT, db_index=True
+    )
+    # When the post should go out (UTC); null for drafts and "publish now".
+    scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The zone the time was entered in, so it is shown back the way it was meant.
+    scheduled_time_zone = models.CharField(max_length=64, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "state", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return (self.text[:60] or f"post {self.pk}").replace("\n", " ")
+
+
+class Target(models.Model):
+    """One post on one channel: the unit the dispatcher claims and publishes exactly once."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, related_name="targets"
+    )
+    # Per-channel overrides; empty means "use the post's".
+    text = models.TextField(blank=True, default="")
+    text_overridden = models.BooleanField(default=False)
+    link = models.URLField(max_length=1000, blank=True, default="")
+    first_comment = models.TextField(blank=True, default="")
+    thread = models.JSONField(default=list, blank=True)
+    media = models.JSONField(default=list, blank=True)
+    media_overridden = models.BooleanField(default=False)
+
+    state = models.CharField(
+        max_length=24, choices=TargetState.choices, default=TargetState.DRAFT, db_index=True
+    )
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Sent to the network so a retried or reconciled publish finds the same post.
+    idempotency_key = models.CharField(max_length=64, unique=True, default=uuid.uuid4)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error_kind = models.CharField(max_length=24, blank=True, default="")
+    last_error_message = models.TextField(blank=True, default="")
+    last_error_detail = models.TextField(blank=True, default="")
+    remote_id = models.CharField(max_length=300, blank=True, default="")
+    remote_url = models.URLField(max_length=1000, blank=True, default="")
+    thread_remote_ids = models.JSONField(default=list, blank=True)
+    first_comment_remote_id = models.CharField(max_length=300, blank=True, default="")
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["post", "channel__network", "channel__handle"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "channel"], name="one_target_per_channel")
+        ]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} → channel {self.channel_id} ({self.state})"
+
+    @property
+    def effective_text(self) -> str:
+        return self.text if self.text_overridden else self.post.text
+
+    @property
+    def effective_link(self) -> str:
+        return self.link or self.post.link
+
+    @property
+    def effective_first_comment(self) -> str:
+        return self.first_comment or self.post.first_comment
+
+    @property
+    def effective_thread(self) -> list[str]:
+        return list(self.thread or self.post.thread or [])
+
+    @property
+    def effective_media(self) -> list[dict[str, object]]:
+        return list(self.media if self.media_overridden else self.post.media)
+
+
+class PostEvent(models.Model):
+    """The post's history: edits, decisions, state changes, attempts and their outcomes."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=24, blank=True, default="")
+    to_state = models.CharField(max_length=24, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on post {self.post_id}"
+
+
+class PostVersion(models.Model):
+    """A snapshot of the post's content each time it is saved."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="one_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} v{self.number}"
+
+
+class PublishingLimitUse(models.Model):
+    """Publishes counted per channel and window, shared by every worker (not per process)."""
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=24, default="publish")
+    window_start = models.DateTimeField()
+    window_seconds = models.PositiveIntegerField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "action", "window_seconds", "window_start"],
+                name="one_counter_per_window",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.action} {self.used}/{self.window_seconds}s"
