@@ -199,12 +199,16 @@ def register_routers() -> None:
     from minbar.accounts.api import router as accounts_router
     from minbar.audit.api import router as audit_router
     from minbar.channels.api import router as channels_router
+    from minbar.media.api import router as media_router
+    from minbar.publishing.api import router as publishing_router
     from minbar.workspaces.api import router as workspaces_router
 
     api.add_router("", accounts_router)
     api.add_router("/workspaces", workspaces_router)
     api.add_router("/workspaces", audit_router)
     api.add_router("", channels_router)
+    api.add_router("/workspaces", publishing_router)
+    api.add_router("", media_router)
 
 
 register_routers()

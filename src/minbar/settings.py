@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "minbar.channels",
     "minbar.sandbox",
     "minbar.publishing",
+    "minbar.media",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +124,28 @@ MINBAR_LOGIN_MAX_FAILURES_PER_USERNAME = 5
 MINBAR_LOGIN_MAX_FAILURES_PER_IP = 30
 MINBAR_INVITATION_DAYS = 7
 
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number (got {raw!r})") from None
+
+
+# Media library limits (docs/media.md); all optional.
+MINBAR_MEDIA_MAX_IMAGE_BYTES = _env_int("MINBAR_MEDIA_MAX_IMAGE_BYTES", 20 * 1024 * 1024)
+MINBAR_MEDIA_MAX_VIDEO_BYTES = _env_int("MINBAR_MEDIA_MAX_VIDEO_BYTES", 100 * 1024 * 1024)
+MINBAR_MEDIA_MAX_IMAGE_PIXELS = _env_int("MINBAR_MEDIA_MAX_IMAGE_PIXELS", 50_000_000)
+MINBAR_MEDIA_MAX_FILES_PER_UPLOAD = _env_int("MINBAR_MEDIA_MAX_FILES_PER_UPLOAD", 20)
+MINBAR_MEDIA_ASPECT_FIT = os.environ.get("MINBAR_MEDIA_ASPECT_FIT", "pad")
+MINBAR_FFPROBE = os.environ.get("MINBAR_FFPROBE", "")
+MINBAR_FFMPEG = os.environ.get("MINBAR_FFMPEG", "")
+# Dispatch: a post more than this late (after downtime) waits for a person.
+MINBAR_LATE_CUTOFF_MINUTES = _env_int("MINBAR_LATE_CUTOFF_MINUTES", 30)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
 LANGUAGES_BIDI = ["ar"]
@@ -185,7 +208,11 @@ if TESTING:
 DEFAULT_FROM_EMAIL = MINBAR.default_from_email
 SERVER_EMAIL = MINBAR.default_from_email
 
-HUEY = build_queue("memory://" if TESTING else MINBAR.queue_url, immediate=TESTING)
+HUEY = build_queue(
+    "memory://" if TESTING else MINBAR.queue_url,
+    immediate=TESTING,
+    name=os.environ.get("MINBAR_QUEUE_NAME", "").strip() or "minbar",
+)
 
 NINJA_PAGINATION_PER_PAGE = 50
 

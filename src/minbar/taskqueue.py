@@ -14,17 +14,18 @@ from huey import MemoryHuey, PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
 
 
-def build_queue(url: str, *, immediate: bool = False) -> Huey:
+def build_queue(url: str, *, immediate: bool = False, name: str = "minbar") -> Huey:
+    """``name`` separates installations (or test runs) that share one Redis database."""
     scheme = urlsplit(url).scheme
     if scheme == "memory":
-        return MemoryHuey("minbar", immediate=immediate)
+        return MemoryHuey(name, immediate=immediate)
     if scheme == "sqlite":
         filename = url.removeprefix("sqlite:///")
         if not filename.startswith("/"):
             filename = str(Path(filename).resolve())
         Path(filename).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("minbar", filename=filename, immediate=immediate)
-    return PriorityRedisHuey("minbar", url=url, immediate=immediate)
+        return SqliteHuey(name, filename=filename, immediate=immediate)
+    return PriorityRedisHuey(name, url=url, immediate=immediate)
 
 
 def describe_queue(url: str) -> str:

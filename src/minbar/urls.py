@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("minbar.workspaces.urls")),
     path("", include("minbar.audit.urls")),
     path("", include("minbar.channels.urls")),
+    path("", include("minbar.publishing.urls")),
+    path("", include("minbar.media.urls")),
     path("", include("minbar.notifications.urls")),
     path("", include("minbar.core.urls")),
 ]

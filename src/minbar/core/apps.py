@@ -12,4 +12,5 @@ class CoreConfig(AppConfig):
         # Registers periodic tasks with the queue in every process that loads Django.
         from minbar.channels import tasks as channel_tasks  # noqa: F401
         from minbar.core import tasks  # noqa: F401
+        from minbar.publishing import tasks as publishing_tasks  # noqa: F401
         from minbar.workspaces import tasks as workspace_tasks  # noqa: F401

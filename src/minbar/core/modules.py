@@ -51,8 +51,10 @@ MODULES: tuple[Module, ...] = (
             _("Scheduling, queues with time slots, a calendar and bulk CSV import."),
             _("Approvals in one or several steps; nothing unapproved goes out, nothing twice."),
         ),
-        perm=Perm.VIEW_SHARED_CONTENT,
+        # Clients will see what is shared with them once shared approvals exist.
+        perm=Perm.VIEW_CONTENT,
         icon="send",
+        url_name="publishing:list",
     ),
     Module(
         key="inbox",
@@ -121,6 +123,19 @@ MODULES: tuple[Module, ...] = (
         ),
         perm=Perm.VIEW_ANALYTICS,
         icon="link",
+    ),
+    Module(
+        key="media",
+        title=_("Media"),
+        summary=_("The workspace's images and videos, fitted to each network when you publish."),
+        plans=(
+            _("Upload many files at once; the same file is stored once."),
+            _("Alt text in English or Arabic, folders and tags."),
+            _("Location and camera details removed from every photo."),
+        ),
+        perm=Perm.VIEW_CONTENT,
+        icon="image",
+        url_name="media:library",
     ),
     Module(
         key="channels",

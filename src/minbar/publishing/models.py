@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minbar.core.crypto import EncryptedTextField
+
 
 class PostState(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -106,10 +108,20 @@ class Target(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Sent to the network so a retried or reconciled publish finds the same post.
     idempotency_key = models.CharField(max_length=64, unique=True, default=uuid.uuid4)
+    # Calls to the network's publish endpoint since the target was (re)scheduled; a
+    # rate-limit answer is not counted (see docs/publishing.md).
     attempts = models.PositiveIntegerField(default=0)
+    # scheduled: not before this (backoff, a posting limit's window);
+    # unconfirmed: when to look the post up again; NULL on an unconfirmed target
+    # means the lookup cannot settle it and a person has to.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=100, blank=True, default="")
+    # When the last attempt started; kept after it ends, because posting limits
+    # count the targets sent within their window by this time.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Posts this target makes on the network (the post and its thread parts),
+    # set when it is claimed: what it counts against the network's posting limits.
+    limit_units = models.PositiveSmallIntegerField(default=1)
     last_error_kind = models.CharField(max_length=24, blank=True, default="")
     last_error_message = models.TextField(blank=True, default="")
     last_error_detail = models.TextField(blank=True, default="")
@@ -126,7 +138,11 @@ class Target(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["post", "channel"], name="one_target_per_channel")
         ]
-        indexes = [models.Index(fields=["state", "due_at"])]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            # Posting limits count a channel's recent sends (publishing.limits).
+            models.Index(fields=["channel", "claimed_at"], name="target_channel_claimed"),
+        ]
 
     def __str__(self) -> str:
         return f"post {self.post_id} → channel {self.channel_id} ({self.state})"
@@ -216,3 +232,21 @@ class PublishingLimitUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id} {self.action} {self.used}/{self.window_seconds}s"
+
+
+class CalendarFeed(models.Model):
+    """The secret address of a workspace's iCalendar feed, for the team's calendar apps."""
+
+    workspace = models.OneToOneField(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    # Kept (encrypted) so admins can copy the address again later.
+    token = EncryptedTextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.workspace_id}"

@@ -134,19 +134,19 @@ def test_scale_out_web_and_two_workers_share_postgres_and_redis(
     tmp_path, postgres_admin_url, redis_url
 ):
     import psycopg
-    import redis
 
     name = f"minbar_scaleout_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = postgres_admin_url.rsplit("/", 1)[0]
-    redis.Redis.from_url(redis_url).flushdb()
     port = _free_port()
     env = _env(
         MINBAR_DATA_DIR=str(tmp_path),
         MINBAR_PORT=str(port),
         DATABASE_URL=f"{base}/{name}",
         MINBAR_QUEUE_URL=redis_url,
+        # Its own queue name, so other runs sharing this Redis cannot take its tasks.
+        MINBAR_QUEUE_NAME=name,
     )
     try:
         with running(["serve", "--no-worker"], env, tmp_path / "web.log") as web:
@@ -157,7 +157,7 @@ def test_scale_out_web_and_two_workers_share_postgres_and_redis(
                 running(["worker"], env, tmp_path / "w1.log"),
                 running(["worker", "--no-periodic"], env, tmp_path / "w2.log"),
             ):
-                queue = _producer(PriorityRedisHuey("minbar", url=redis_url))
+                queue = _producer(PriorityRedisHuey(name, url=redis_url))
                 tasks = [purge_security_rows.s() for _ in range(8)]
                 for task in tasks:
                     queue.enqueue(task)

@@ -17,7 +17,8 @@ PAGES = {
     "/w/acme/settings/": {"owner", "admin"},
     "/w/acme/audit/": {"owner", "admin"},
     "/w/acme/audit.csv": {"owner", "admin"},
-    "/w/acme/m/publishing/": {"owner", "admin", "editor", "contributor", "analyst", "client"},
+    "/w/acme/publishing/": {"owner", "admin", "editor", "contributor", "analyst"},
+    "/w/acme/publishing/new/": {"owner", "admin", "editor", "contributor"},
     "/w/acme/m/analytics/": {"owner", "admin", "editor", "contributor", "analyst"},
 }
 ROLES = ["owner", "admin", "editor", "contributor", "analyst", "client"]
@@ -87,10 +88,11 @@ def test_analyst_token_is_read_only_even_for_an_owner(world):
     assert world.acme.name == "Acme Roasters"
 
 
-def test_client_sees_only_dashboard_and_shared_content_modules(member_with_role):
+def test_client_sees_only_the_dashboard_until_content_is_shared_with_them(member_with_role):
     client = Client()
     client.force_login(member_with_role("client"))
     html = client.get("/w/acme/").content.decode()
-    assert 'href="/w/acme/m/publishing/"' in html
-    for hidden in ("inbox", "audience", "analytics", "links", "channels", "campaigns"):
+    for hidden in ("inbox", "audience", "analytics", "links", "campaigns"):
         assert f'href="/w/acme/m/{hidden}/"' not in html
+    assert 'href="/w/acme/publishing/"' not in html
+    assert 'href="/w/acme/channels/"' not in html

@@ -6,18 +6,23 @@ a page or endpoint added later is covered without touching this file.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from PIL import Image
 
 from minbar.accounts.actions import create_api_token
 from minbar.audit.actions import record
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
+from minbar.media.actions import upload as media_upload
+from minbar.publishing.models import Post, Target
 from minbar.workspaces.access import access_for
 from minbar.workspaces.actions import invite_member
 from minbar.workspaces.models import Membership
@@ -29,6 +34,8 @@ SECRET_MARKERS = (
     "acme-secret-description",
     "bob@example.com",
     "acme-secret-handle",
+    "acme-secret-post",
+    "acme-secret-alt",
 )
 
 
@@ -56,6 +63,12 @@ def _fill(route: str, values: dict[str, str]) -> str | None:
     return "/" + path
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.fixture
 def acme_objects(world):
     """Objects of every kind that belong to acme, for routes that take ids."""
@@ -71,11 +84,22 @@ def acme_objects(world):
     channel = Channel.objects.create(
         workspace=world.acme, network="sandbox", remote_id="acme-1", handle="acme-secret-handle"
     )
+    post = Post.objects.create(workspace=world.acme, author=world.alice, text="acme-secret-post")
+    target = Target.objects.create(post=post, channel=channel)
+    asset = media_upload(
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
+        [SimpleUploadedFile("acme-secret-logo.png", _png())],
+        alt_text="acme-secret-alt",
+    )[0].asset
     return {
+        "asset": asset,
         "invitation": invitation,
         "membership": bob_membership,
         "token": token,
         "channel": channel,
+        "post": post,
+        "target": target,
     }
 
 
@@ -89,6 +113,9 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "invitation_id": str(acme_objects["invitation"].pk),
         "prefix": acme_objects["token"].token.prefix,
         "channel_id": str(acme_objects["channel"].pk),
+        "post_id": str(acme_objects["post"].pk),
+        "asset_id": str(acme_objects["asset"].pk),
+        "target_id": str(acme_objects["target"].pk),
         "network": "sandbox",
         "token": "not-a-real-token",
         "uidb64": "MQ",
@@ -135,6 +162,9 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "invitation_id": str(acme_objects["invitation"].pk),
         "prefix": acme_objects["token"].token.prefix,
         "channel_id": str(acme_objects["channel"].pk),
+        "post_id": str(acme_objects["post"].pk),
+        "asset_id": str(acme_objects["asset"].pk),
+        "target_id": str(acme_objects["target"].pk),
     }
     operations = _api_operations(client, headers)
     assert len(operations) >= 10

@@ -22,3 +22,34 @@
     }
   });
 })();
+
+// Calendar: drag a post onto another day to move it (same time of day).
+(function () {
+  "use strict";
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target.closest ? event.target.closest(".cal-post[data-move-url]") : null;
+    if (!item) { return; }
+    dragged = item;
+    event.dataTransfer.effectAllowed = "move";
+  });
+  document.addEventListener("dragover", function (event) {
+    if (dragged && event.target.closest && event.target.closest(".cal-day")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("drop", function (event) {
+    var day = event.target.closest ? event.target.closest(".cal-day") : null;
+    if (!dragged || !day) { return; }
+    event.preventDefault();
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    var body = new URLSearchParams({ day: day.getAttribute("data-day") });
+    fetch(dragged.getAttribute("data-move-url"), {
+      method: "POST", headers: headers, body: body, credentials: "same-origin"
+    }).then(function (response) {
+      if (response.ok) { window.location.reload(); return; }
+      return response.text().then(function (text) { window.alert(text); });
+    });
+    dragged = null;
+  });
+})();

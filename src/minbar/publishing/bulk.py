@@ -1,0 +1,154 @@
+"""Bulk import of posts from CSV: every row checked, nothing saved unless all are right."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from minbar.channels.actions import connector_for
+from minbar.channels.models import Channel
+from minbar.core.actor import Actor
+from minbar.core.errors import ActionError, InvalidInput, NotAllowed
+from minbar.publishing.actions import PostInput, create_post
+from minbar.publishing.models import Post
+from minbar.publishing.timing import local_to_utc
+from minbar.publishing.validation import problems_for
+from minbar.workspaces.access import WorkspaceAccess
+from minbar.workspaces.roles import Perm
+
+COLUMNS = ("text", "channels", "publish_at", "link", "first_comment", "tags")
+MAX_ROWS = 5000
+MAX_BYTES = 5 * 1024 * 1024
+
+TEMPLATE = (
+    "text,channels,publish_at,link,first_comment,tags\r\n"
+    '"Our spring menu is here! #coffee",@oasis_coffee|@oasis_coffee_fb,2030-03-02 09:30,'
+    "https://example.com/menu,,menu\r\n"
+    '"قهوة الصباح جاهزة ☕️",@waha_coffee,,,,\r\n'
+)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as a spreadsheet shows it: the header is row 1
+    column: str
+    message: str
+
+
+class ImportRejected(InvalidInput):
+    def __init__(self, errors: list[RowError]):
+        super().__init__(
+            _("Nothing was imported: %(n)d problem(s) to fix first.") % {"n": len(errors)},
+            fields={f"row {e.row} {e.column}": e.message for e in errors[:200]},
+        )
+        self.errors = errors
+
+
+def _read(data: bytes) -> list[dict[str, str]]:
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(_("The file is larger than 5 MB; split it into smaller files."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("text", "channels") if c not in header]
+    if missing:
+        raise InvalidInput(
+            _("The first row must name the columns; missing: %(cols)s.")
+            % {"cols": ", ".join(missing)}
+        )
+    unknown = [h for h in header if h and h not in COLUMNS]
+    if unknown:
+        raise InvalidInput(
+            _("Unknown columns: %(cols)s. Use: %(known)s.")
+            % {"cols": ", ".join(unknown), "known": ", ".join(COLUMNS)}
+        )
+    rows = []
+    for raw in reader:
+        rows.append({k.strip().lower(): (v or "").strip() for k, v in raw.items() if k})
+        if len(rows) > MAX_ROWS:
+            raise InvalidInput(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
+    return rows
+
+
+def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: str) -> list[Post]:
+    if not access.can(Perm.CREATE_CONTENT):
+        raise NotAllowed(_("Your role does not allow writing posts."))
+    rows = _read(data)
+    if not rows:
+        raise InvalidInput(_("The file has no rows below the header."))
+    channels = {c.handle.lower(): c for c in Channel.objects.filter(workspace=access.workspace)}
+    caps = {c.pk: connector_for(c).account_capabilities() for c in channels.values()}
+    errors: list[RowError] = []
+    inputs: list[PostInput] = []
+    for number, row in enumerate(rows, start=2):
+        chosen: list[Channel] = []
+        for handle in filter(None, (h.strip() for h in row.get("channels", "").split("|"))):
+            channel = channels.get(handle.lower()) or channels.get("@" + handle.lower())
+            if channel is None:
+                errors.append(
+                    RowError(
+                        number,
+                        "channels",
+                        _("No channel “%(h)s” in this workspace.") % {"h": handle},
+                    )
+                )
+            else:
+                chosen.append(channel)
+        if not chosen and not any(e.row == number and e.column == "channels" for e in errors):
+            errors.append(RowError(number, "channels", _("Name at least one channel.")))
+        when, scheduled_at = "draft", None
+        raw_time = row.get("publish_at", "")
+        if raw_time:
+            try:
+                scheduled_at = local_to_utc(datetime.fromisoformat(raw_time), time_zone)
+                when = "at"
+            except ValueError:
+                errors.append(
+                    RowError(
+                        number,
+                        "publish_at",
+                        _("“%(v)s” is not a date and time like 2030-03-02 09:30.")
+                        % {"v": raw_time},
+                    )
+                )
+            except ActionError as exc:
+                errors.append(RowError(number, "publish_at", exc.message))
+        text = row.get("text", "")
+        for channel in chosen:
+            for problem in problems_for(
+                caps[channel.pk], text=text, first_comment=row.get("first_comment", "")
+            ):
+                errors.append(RowError(number, "text", problem))
+        inputs.append(
+            PostInput(
+                text=text,
+                link=row.get("link", ""),
+                first_comment=row.get("first_comment", ""),
+                channel_ids=[c.pk for c in chosen],
+                tags=[t.strip() for t in row.get("tags", "").split("|") if t.strip()],
+                when=when,
+                scheduled_at=scheduled_at,
+                scheduled_time_zone=time_zone if scheduled_at else "",
+            )
+        )
+    if errors:
+        raise ImportRejected(errors)
+    created: list[Post] = []
+    with transaction.atomic():
+        for number, post_input in enumerate(inputs, start=2):
+            try:
+                created.append(create_post(actor, access, post_input))
+            except ActionError as exc:
+                # A row valid a moment ago may clash with the clock (a time now past).
+                raise ImportRejected([RowError(number, "publish_at", exc.message)]) from None
+    return created

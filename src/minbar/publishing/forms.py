@@ -1,0 +1,55 @@
+"""Reading the composer's form into a :class:`PostInput`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from minbar.core.errors import InvalidInput
+from minbar.publishing.actions import PostInput, variants_from
+from minbar.publishing.timing import local_to_utc
+
+THREAD_SEPARATOR = "---"
+
+
+def split_thread(raw: str) -> list[str]:
+    parts = [p.strip() for p in raw.replace("\r\n", "\n").split(f"\n{THREAD_SEPARATOR}\n")]
+    return [p for p in parts if p]
+
+
+def post_input_from(data: QueryDict, time_zone: str) -> PostInput:
+    channel_ids: list[int] = []
+    for raw in data.getlist("channels"):
+        try:
+            channel_ids.append(int(raw))
+        except ValueError:
+            raise InvalidInput(
+                _("Choose channels from the list."), fields={"channels": _("Unknown channel.")}
+            ) from None
+    when = data.get("when", "draft")
+    scheduled_at = None
+    raw_time = data.get("scheduled_at", "").strip()
+    if raw_time:
+        try:
+            local = datetime.fromisoformat(raw_time)
+        except ValueError:
+            raise InvalidInput(
+                _("“%(value)s” is not a date and time.") % {"value": raw_time},
+                fields={"scheduled_at": _("Use the date and time picker.")},
+            ) from None
+        scheduled_at = local_to_utc(local.replace(tzinfo=None), time_zone)
+    return PostInput(
+        text=data.get("text", "").strip(),
+        link=data.get("link", "").strip(),
+        first_comment=data.get("first_comment", "").strip(),
+        thread=split_thread(data.get("thread", "")),
+        channel_ids=channel_ids,
+        variants=variants_from(data, channel_ids),
+        tags=[t.strip() for t in data.get("tags", "").split(",") if t.strip()],
+        notes=data.get("notes", "").strip(),
+        when=when,
+        scheduled_at=scheduled_at,
+        scheduled_time_zone=time_zone if raw_time else "",
+    )

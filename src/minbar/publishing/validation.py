@@ -1,0 +1,86 @@
+"""Check a post against each channel's rules before it is scheduled, in words people use."""
+
+from __future__ import annotations
+
+import regex
+from django.utils.translation import gettext as _
+
+from minbar.connectors.types import Capabilities, TextCounting
+
+_URL = regex.compile(r"https?://[^\s<>\"]+", regex.IGNORECASE)
+
+
+def text_length(text: str, caps: Capabilities) -> int:
+    """Length as the network counts it (graphemes, code points, links as N)."""
+    rules = caps.text
+    counted = text
+    extra = 0
+    if rules.url_length:
+        urls = _URL.findall(text)
+        counted = _URL.sub("", text)
+        extra = rules.url_length * len(urls)
+    if rules.counting == TextCounting.GRAPHEMES:
+        return len(regex.findall(r"\X", counted)) + extra
+    if rules.counting == TextCounting.UTF16:
+        return len(counted.encode("utf-16-le")) // 2 + extra
+    return len(counted) + extra
+
+
+def counting_word(caps: Capabilities) -> str:
+    if caps.text.counting == TextCounting.WEIGHTED:
+        return _("weighted characters")
+    return _("characters")
+
+
+def problems_for(
+    caps: Capabilities,
+    *,
+    text: str,
+    media_count: int = 0,
+    thread: list[str] | None = None,
+    first_comment: str = "",
+) -> list[str]:
+    """Specific messages ("Bluesky: 301/300 characters"); empty when the post fits."""
+    label = str(caps.label)
+    problems: list[str] = []
+    rules = caps.text
+    pieces = [text, *(thread or [])]
+    for index, piece in enumerate(pieces):
+        length = text_length(piece, caps)
+        where = "" if index == 0 else _(" (thread part %(n)d)") % {"n": index + 1}
+        if length > rules.max_length:
+            problems.append(
+                _("%(network)s%(where)s: %(used)s/%(limit)s %(unit)s")
+                % {
+                    "network": label,
+                    "where": where,
+                    "used": f"{length:,}",
+                    "limit": f"{rules.max_length:,}",
+                    "unit": counting_word(caps),
+                }
+            )
+        if rules.max_bytes and len(piece.encode()) > rules.max_bytes:
+            problems.append(
+                _("%(network)s%(where)s: %(used)s/%(limit)s bytes")
+                % {
+                    "network": label,
+                    "where": where,
+                    "used": f"{len(piece.encode()):,}",
+                    "limit": f"{rules.max_bytes:,}",
+                }
+            )
+    if not text.strip() and media_count == 0:
+        problems.append(_("%(network)s: write something or add media.") % {"network": label})
+    if caps.media.media_required and media_count == 0:
+        problems.append(_("%(network)s needs at least one image or video.") % {"network": label})
+    limit = max(caps.media.max_images, caps.media.max_videos)
+    if media_count > limit:
+        problems.append(
+            _("%(network)s takes at most %(limit)d media items; this post has %(count)d.")
+            % {"network": label, "limit": limit, "count": media_count}
+        )
+    if thread and not caps.threads:
+        problems.append(_("%(network)s does not support threads.") % {"network": label})
+    if first_comment and not caps.first_comment and not caps.threads:
+        problems.append(_("%(network)s does not support a first comment.") % {"network": label})
+    return problems
