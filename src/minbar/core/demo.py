@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import secrets
+import zoneinfo
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from minbar.accounts import actions as account_actions
 from minbar.accounts.models import User
@@ -101,6 +104,70 @@ def _connect_sandbox_channels(known_tokens: dict[str, str]) -> dict[str, str]:
     return tokens
 
 
+WEEK_PLAN = {
+    ENGLISH_SLUG: [
+        (0, 9, "Monday fuel: our single-origin Ethiopia is back on the bar ☕ #coffee"),
+        (1, 17, "After-work cold brew, half price from 5 to 7 today #coffee"),
+        (2, 9, "Meet Sam, our head roaster, and the story behind the spring blend"),
+        (3, 12, "Lunch pairing: cardamom bun + flat white. Which would you add? #food"),
+        (5, 10, "Weekend brunch menu is live: https://oasis.example/brunch #coffee"),
+    ],
+    ARABIC_SLUG: [
+        (0, 8, "صباح الخير! قهوة اليوم: إثيوبيا مختصة ☕️ #قهوة"),
+        (2, 20, "جلسة تذوق قهوة مجانية مساء الأربعاء في فرع الرياض #قهوة_مختصة"),
+        (4, 16, "عرض الجمعة: كوب ثانٍ مجانًا مع كل حلى 🍰"),
+    ],
+}
+
+
+def _plan_a_week(users: dict[str, User]) -> None:
+    """Scheduled posts over the coming week so the calendar and dispatcher have work."""
+    from minbar.publishing.actions import PostInput, create_post
+    from minbar.publishing.models import Post
+
+    for slug, plan in WEEK_PLAN.items():
+        workspace = Workspace.objects.get(slug=slug)
+        if Post.objects.filter(workspace=workspace).exists():
+            continue
+        channels = [
+            c.pk
+            for c in Channel.objects.filter(workspace=workspace, network="sandbox")
+            if c.get_credentials().data.get("flavour") in ("x", "facebook")
+        ]
+        if not channels:
+            continue
+        zone = zoneinfo.ZoneInfo(workspace.time_zone)
+        start = timezone.now().astimezone(zone).date() + timedelta(days=1)
+        owner = users[OWNER]
+        for days, hour, text in plan:
+            when = datetime.combine(start + timedelta(days=days), time(hour), zone)
+            create_post(
+                Actor(user=owner, via="system"),
+                access_for(owner, slug),
+                PostInput(
+                    text=text,
+                    channel_ids=channels,
+                    when="at",
+                    scheduled_at=when.astimezone(UTC),
+                    scheduled_time_zone=workspace.time_zone,
+                ),
+            )
+        # One post from the contributor waits for approval, to show the flow.
+        writer = users["karim"]
+        create_post(
+            Actor(user=writer, via="system"),
+            access_for(writer, slug),
+            PostInput(
+                text=plan[0][2],
+                channel_ids=channels[:1],
+                when="at",
+                scheduled_at=datetime.combine(start + timedelta(days=6), time(11), zone).astimezone(
+                    UTC
+                ),
+            ),
+        )
+
+
 @transaction.atomic
 def seed_demo() -> DemoCredentials:
     saved = _saved()
@@ -174,9 +241,11 @@ def seed_demo() -> DemoCredentials:
             actor, owner, english, name="demo", role=Role.OWNER
         ).secret
     known = saved.get("sandbox_tokens")
+    # Channels first (below), then a week of planned posts on them.
     sandbox_tokens = _connect_sandbox_channels(
         {str(k): str(v) for k, v in known.items()} if isinstance(known, dict) else {}
     )
+    _plan_a_week(users)
     creds = DemoCredentials(
         username=OWNER,
         password=password,

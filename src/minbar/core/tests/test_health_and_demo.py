@@ -11,6 +11,7 @@ from django.test import Client
 from minbar.accounts.actions import authenticate_api_token
 from minbar.accounts.models import User
 from minbar.core.demo import PEOPLE, seed_demo
+from minbar.publishing.models import Post
 from minbar.workspaces.models import Invitation, Membership, Workspace
 
 
@@ -47,6 +48,7 @@ def test_demo_seed_is_idempotent_and_writes_credentials(settings, tmp_path):
         Workspace.objects.count(),
         Membership.objects.count(),
         Invitation.objects.count(),
+        Post.objects.count(),
     )
     second = seed_demo()
     assert counts == (
@@ -54,8 +56,14 @@ def test_demo_seed_is_idempotent_and_writes_credentials(settings, tmp_path):
         Workspace.objects.count(),
         Membership.objects.count(),
         Invitation.objects.count(),
+        Post.objects.count(),
     )
     assert first == second
+    # A week of planned posts per brand, one of them waiting for approval.
+    for slug in ("oasis-coffee", "waha-coffee"):
+        posts = Post.objects.filter(workspace__slug=slug)
+        assert posts.filter(state="scheduled").count() >= 3
+        assert posts.filter(state="awaiting_approval").count() == 1
     # Each brand has sandbox channels that already show activity.
     from minbar.channels.models import Channel
 
