@@ -106,7 +106,7 @@ def _connect_sandbox_channels(known_tokens: dict[str, str]) -> dict[str, str]:
 
 WEEK_PLAN = {
     ENGLISH_SLUG: [
-        (0, 9, "Monday fuel: our single-origin Ethiopia is back on the bar ☕ #coffee"),
+        (0, 9, "Our single-origin Ethiopia is back on the bar ☕ #coffee"),
         (1, 17, "After-work cold brew, half price from 5 to 7 today #coffee"),
         (2, 9, "Meet Sam, our head roaster, and the story behind the spring blend"),
         (3, 12, "Lunch pairing: cardamom bun + flat white. Which would you add? #food"),
@@ -114,8 +114,8 @@ WEEK_PLAN = {
     ],
     ARABIC_SLUG: [
         (0, 8, "صباح الخير! قهوة اليوم: إثيوبيا مختصة ☕️ #قهوة"),
-        (2, 20, "جلسة تذوق قهوة مجانية مساء الأربعاء في فرع الرياض #قهوة_مختصة"),
-        (4, 16, "عرض الجمعة: كوب ثانٍ مجانًا مع كل حلى 🍰"),
+        (2, 20, "جلسة تذوق قهوة مجانية هذا المساء في فرع الرياض #قهوة_مختصة"),
+        (4, 16, "عرض اليوم: كوب ثانٍ مجانًا مع كل حلى 🍰"),
     ],
 }
 
