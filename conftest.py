@@ -61,6 +61,24 @@ def world(db: None) -> World:
     return World(alice=alice, bob=bob, charlie=charlie, acme=acme, globex=globex)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues() -> None:
+    """Compile .po → .mo once per session so no test sees a stale catalogue."""
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    from minbar.i18n_build import compile_catalogues
+
+    if compile_catalogues():
+        # Make Django reload the catalogues, as it does when LOCALE_PATHS changes.
+        setting_changed.send(
+            sender=type(settings),
+            setting="LOCALE_PATHS",
+            value=settings.LOCALE_PATHS,
+            enter=False,
+        )
+
+
 @pytest.fixture
 def actor() -> Actor:
     return Actor.system()

@@ -45,25 +45,6 @@ def chromium_missing_message() -> str | None:
     return INSTALL_HINT
 
 
-def _forget_loaded_translations() -> None:
-    """Make Django reload the catalogues, as it does when LOCALE_PATHS changes."""
-    from django.conf import settings
-    from django.test.signals import setting_changed
-
-    setting_changed.send(
-        sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
-    )
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_catalogues() -> None:
-    """Compile the .po files once per session so no test sees a stale .mo."""
-    from minbar.i18n_build import compile_catalogues
-
-    if compile_catalogues():
-        _forget_loaded_translations()
-
-
 @pytest.fixture(scope="session")
 def arabic() -> dict[str, str]:
     """The committed Arabic catalogue (msgid -> msgstr), to expect what it says."""

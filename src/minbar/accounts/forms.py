@@ -91,3 +91,10 @@ class SignupForm(forms.Form):
     password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+
+    def clean_password(self) -> str:
+        from django.contrib.auth.password_validation import validate_password
+
+        password: str = self.cleaned_data["password"]
+        validate_password(password)
+        return password

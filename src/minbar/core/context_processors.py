@@ -18,12 +18,14 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return context
     access = getattr(request, "workspace_access", None)
-    memberships = memberships_of(user)
-    context["my_memberships"] = memberships
-    context["can_create_workspace"] = any(m.role == Role.OWNER for m in memberships)
-    context["unread_notifications"] = Notification.objects.filter(
-        user=user, read_at__isnull=True
-    ).count()
+    # HTMX fragments (live counters, health, rows) have no top bar: skip its queries.
+    if not getattr(request, "htmx", False):
+        memberships = memberships_of(user)
+        context["my_memberships"] = memberships
+        context["can_create_workspace"] = any(m.role == Role.OWNER for m in memberships)
+        context["unread_notifications"] = Notification.objects.filter(
+            user=user, read_at__isnull=True
+        ).count()
     if access is not None:
         context["current_workspace"] = access.workspace
         context["current_role"] = access.role

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from huey.consumer import Consumer
 
@@ -23,36 +25,30 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(
-    host: str, port: int, *, with_worker: bool = True, threads: int = 8, workers: int = 2
+def run_wsgi(
+    application: Callable[..., Any],
+    host: str,
+    port: int,
+    *,
+    threads: int,
+    ident: str,
+    banner: str,
+    stopped: str,
+    on_stop: Callable[[], None] | None = None,
 ) -> None:
-    from django.conf import settings
-    from huey.contrib.djhuey import HUEY
+    """Serve ``application`` until Ctrl-C or SIGTERM; one clear line if the port is taken."""
     from waitress import serve as waitress_serve
 
-    from minbar.wsgi import application
-
-    consumer: EmbeddedConsumer | None = None
-    if with_worker:
-        consumer = EmbeddedConsumer(
-            HUEY, workers=workers, worker_type="thread", periodic=True, check_worker_health=False
-        )
-        consumer.start()
     # SIGTERM (from a service manager or `kill`) shuts down as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    print(
-        f"Minbar is serving on http://{host}:{port}/ "
-        f"(database: {str(settings.DATABASES['default']['ENGINE']).rsplit('.', 1)[-1]}, "
-        f"worker: {'embedded' if with_worker else 'separate'}). Press Ctrl-C to stop.",
-        flush=True,
-    )
+    print(banner, flush=True)
     try:
         waitress_serve(
             application,
             host=host,
             port=port,
             threads=threads,
-            ident="minbar",
+            ident=ident,
             _quiet=True,
             clear_untrusted_proxy_headers=True,
         )
@@ -62,6 +58,34 @@ def serve(
         print(f"minbar: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         raise SystemExit(1) from None
     finally:
-        if consumer is not None:
-            consumer.stop(graceful=True)
-        print("Minbar stopped.", flush=True)
+        if on_stop is not None:
+            on_stop()
+        print(stopped, flush=True)
+
+
+def serve(
+    host: str, port: int, *, with_worker: bool = True, threads: int = 8, workers: int = 2
+) -> None:
+    from django.conf import settings
+    from huey.contrib.djhuey import HUEY
+
+    from minbar.wsgi import application
+
+    consumer: EmbeddedConsumer | None = None
+    if with_worker:
+        consumer = EmbeddedConsumer(
+            HUEY, workers=workers, worker_type="thread", periodic=True, check_worker_health=False
+        )
+        consumer.start()
+    engine = str(settings.DATABASES["default"]["ENGINE"]).rsplit(".", 1)[-1]
+    run_wsgi(
+        application,
+        host,
+        port,
+        threads=threads,
+        ident="minbar",
+        banner=f"Minbar is serving on http://{host}:{port}/ (database: {engine}, "
+        f"worker: {'embedded' if with_worker else 'separate'}). Press Ctrl-C to stop.",
+        stopped="Minbar stopped.",
+        on_stop=(lambda: consumer.stop(graceful=True)) if consumer is not None else None,
+    )

@@ -19,8 +19,10 @@ from django.utils.translation import gettext as _
 from minbar.audit.actions import record
 from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel
+from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from minbar.publishing import dispatcher
 from minbar.publishing.models import (
     Post,
     PostEvent,
@@ -77,22 +79,46 @@ def _channels(access: WorkspaceAccess, ids: Iterable[int]) -> list[Channel]:
     return sorted(channels, key=lambda c: wanted.index(c.pk))
 
 
-def check_targets(post_input: PostInput, channels: list[Channel]) -> dict[int, list[str]]:
-    """Problems per channel id, against each account's own limits."""
-    found: dict[int, list[str]] = {}
+@dataclass(frozen=True)
+class TargetCheck:
+    """What one channel would get, and what its rules say about it."""
+
+    channel: Channel
+    caps: Capabilities
+    text: str
+    first_comment: str
+    problems: list[str]
+
+
+def target_checks(
+    post_input: PostInput,
+    channels: Iterable[Channel],
+    caps_of: dict[int, Capabilities] | None = None,
+) -> list[TargetCheck]:
+    """Each channel's text and problems, against that account's own limits.
+
+    ``caps_of`` caches capabilities by channel id when many posts are checked.
+    """
+    checks = []
     for channel in channels:
-        caps = connector_for(channel).account_capabilities()
+        caps = caps_of.get(channel.pk) if caps_of is not None else None
+        if caps is None:
+            caps = connector_for(channel).account_capabilities()
+            if caps_of is not None:
+                caps_of[channel.pk] = caps
         variant = post_input.variants.get(channel.pk)
         text = variant.text if variant and variant.text is not None else post_input.text
+        first_comment = (variant.first_comment if variant else "") or post_input.first_comment
         problems = problems_for(
-            caps,
-            text=text,
-            thread=post_input.thread,
-            first_comment=(variant.first_comment if variant else "") or post_input.first_comment,
+            caps, text=text, thread=post_input.thread, first_comment=first_comment
         )
-        if problems:
-            found[channel.pk] = problems
-    return found
+        checks.append(TargetCheck(channel, caps, text, first_comment, problems))
+    return checks
+
+
+def check_targets(post_input: PostInput, channels: list[Channel]) -> dict[int, list[str]]:
+    """Problems per channel id (only channels that have some)."""
+    return {c.channel.pk: c.problems for c in target_checks(post_input, channels) if c.problems}
 
 
 def _snapshot(post: Post) -> dict[str, Any]:
@@ -132,8 +158,6 @@ def _needs_approval(access: WorkspaceAccess) -> bool:
 
 
 def _kick_dispatcher() -> None:
-    from minbar.publishing import dispatcher
-
     transaction.on_commit(dispatcher.kick)
 
 
@@ -375,8 +399,6 @@ def retry(actor: Actor, access: WorkspaceAccess, target_id: int) -> Target:
         raise NotFound(_("No such post."))
     if not access.can(Perm.CREATE_CONTENT):
         raise NotAllowed(_("Your role does not allow this."))
-    from minbar.publishing import dispatcher
-
     dispatcher.retry_target(target)
     _event(target.post, actor, "retried", target=target)
     record(actor, "post.retried", workspace=access.workspace, target=target.post)

@@ -10,14 +10,13 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel
+from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput, NotAllowed
-from minbar.publishing.actions import PostInput, create_post
+from minbar.publishing.actions import PostInput, create_post, target_checks
 from minbar.publishing.models import Post
 from minbar.publishing.timing import local_to_utc
-from minbar.publishing.validation import problems_for
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.roles import Perm
 
@@ -87,7 +86,7 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
     if not rows:
         raise InvalidInput(_("The file has no rows below the header."))
     channels = {c.handle.lower(): c for c in Channel.objects.filter(workspace=access.workspace)}
-    caps = {c.pk: connector_for(c).account_capabilities() for c in channels.values()}
+    caps_of: dict[int, Capabilities] = {}
     errors: list[RowError] = []
     inputs: list[PostInput] = []
     for number, row in enumerate(rows, start=2):
@@ -123,24 +122,19 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
                 )
             except ActionError as exc:
                 errors.append(RowError(number, "publish_at", exc.message))
-        text = row.get("text", "")
-        for channel in chosen:
-            for problem in problems_for(
-                caps[channel.pk], text=text, first_comment=row.get("first_comment", "")
-            ):
-                errors.append(RowError(number, "text", problem))
-        inputs.append(
-            PostInput(
-                text=text,
-                link=row.get("link", ""),
-                first_comment=row.get("first_comment", ""),
-                channel_ids=[c.pk for c in chosen],
-                tags=[t.strip() for t in row.get("tags", "").split("|") if t.strip()],
-                when=when,
-                scheduled_at=scheduled_at,
-                scheduled_time_zone=time_zone if scheduled_at else "",
-            )
+        post_input = PostInput(
+            text=row.get("text", ""),
+            link=row.get("link", ""),
+            first_comment=row.get("first_comment", ""),
+            channel_ids=[c.pk for c in chosen],
+            tags=[t.strip() for t in row.get("tags", "").split("|") if t.strip()],
+            when=when,
+            scheduled_at=scheduled_at,
+            scheduled_time_zone=time_zone if scheduled_at else "",
         )
+        for check in target_checks(post_input, chosen, caps_of):
+            errors.extend(RowError(number, "text", problem) for problem in check.problems)
+        inputs.append(post_input)
     if errors:
         raise ImportRejected(errors)
     created: list[Post] = []

@@ -213,27 +213,6 @@ class PostVersion(models.Model):
         return f"post {self.post_id} v{self.number}"
 
 
-class PublishingLimitUse(models.Model):
-    """Publishes counted per channel and window, shared by every worker (not per process)."""
-
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
-    action = models.CharField(max_length=24, default="publish")
-    window_start = models.DateTimeField()
-    window_seconds = models.PositiveIntegerField()
-    used = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["channel", "action", "window_seconds", "window_start"],
-                name="one_counter_per_window",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel_id} {self.action} {self.used}/{self.window_seconds}s"
-
-
 class CalendarFeed(models.Model):
     """The secret address of a workspace's iCalendar feed, for the team's calendar apps."""
 

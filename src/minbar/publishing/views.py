@@ -13,14 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
 from minbar.publishing import actions, bulk, calendar
 from minbar.publishing.forms import THREAD_SEPARATOR, post_input_from
 from minbar.publishing.models import Post, PostState, Target
-from minbar.publishing.validation import counting_word, problems_for, text_length
+from minbar.publishing.validation import counting_word, text_length
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
@@ -136,29 +135,20 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     except ActionError as exc:
         return render(request, "publishing/_check.html", {"error": exc.message})
     channels = Channel.objects.filter(workspace=access.workspace, pk__in=post_input.channel_ids)
-    rows = []
-    for channel in channels:
-        caps = connector_for(channel).account_capabilities()
-        variant = post_input.variants.get(channel.pk)
-        text = variant.text if variant and variant.text is not None else post_input.text
-        rows.append(
-            {
-                "channel": channel,
-                "label": caps.label,
-                "text": text,
-                "length": text_length(text, caps),
-                "limit": caps.text.max_length,
-                "unit": counting_word(caps),
-                "problems": problems_for(
-                    caps,
-                    text=text,
-                    thread=post_input.thread,
-                    first_comment=post_input.first_comment,
-                ),
-                "thread": post_input.thread,
-                "first_comment": post_input.first_comment,
-            }
-        )
+    rows = [
+        {
+            "channel": check.channel,
+            "label": check.caps.label,
+            "text": check.text,
+            "length": text_length(check.text, check.caps),
+            "limit": check.caps.text.max_length,
+            "unit": counting_word(check.caps),
+            "problems": check.problems,
+            "thread": post_input.thread,
+            "first_comment": check.first_comment,
+        }
+        for check in actions.target_checks(post_input, channels)
+    ]
     return render(request, "publishing/_check.html", {"rows": rows})
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import sys
-from types import FrameType
-
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponseBase
+
+from minbar.core.server import run_wsgi
 
 SANDBOX_URLCONF = "minbar.sandbox.server_urls"
 
@@ -20,32 +18,14 @@ class SandboxWSGIHandler(WSGIHandler):
         return super().get_response(request)
 
 
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def serve(host: str, port: int, *, threads: int = 4) -> None:
-    from waitress import serve as waitress_serve
-
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    print(
-        f"Minbar sandbox network on http://{host}:{port}/sandbox/api/v1/ . Press Ctrl-C to stop.",
-        flush=True,
+    run_wsgi(
+        SandboxWSGIHandler(),
+        host,
+        port,
+        threads=threads,
+        ident="minbar-sandbox",
+        banner=f"Minbar sandbox network on http://{host}:{port}/sandbox/api/v1/ . "
+        "Press Ctrl-C to stop.",
+        stopped="Minbar sandbox stopped.",
     )
-    try:
-        waitress_serve(
-            SandboxWSGIHandler(),
-            host=host,
-            port=port,
-            threads=threads,
-            ident="minbar-sandbox",
-            _quiet=True,
-            clear_untrusted_proxy_headers=True,
-        )
-    except KeyboardInterrupt:
-        pass
-    except OSError as exc:
-        print(f"minbar: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
-        raise SystemExit(1) from None
-    finally:
-        print("Minbar sandbox stopped.", flush=True)

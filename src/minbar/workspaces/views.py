@@ -179,14 +179,6 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         user = request.user if request.user.is_authenticated else None
         if user is None and signup_form.is_valid():
             try:
-                from django.contrib.auth.password_validation import validate_password
-                from django.core.exceptions import ValidationError
-
-                try:
-                    validate_password(signup_form.cleaned_data["password"])
-                except ValidationError as exc:
-                    signup_form.add_error("password", exc)
-                    raise ActionError(_("Choose a stronger password.")) from None
                 user = account_actions.create_user(
                     signup_form.cleaned_data["username"],
                     signup_form.cleaned_data["password"],

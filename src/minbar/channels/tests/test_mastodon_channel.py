@@ -8,11 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 from django.test import Client
 
 from minbar.channels.models import Channel, Health, ServerApp
-from minbar.connectors.mastodon.tests.conftest import mastodon_server, mock  # noqa: F401
 from minbar.connectors.mastodon.tests.mockserver import MockServer
 
 
-def test_owner_connects_mastodon_through_the_pages_and_tests_it(world, mock: MockServer):  # noqa: F811
+def test_owner_connects_mastodon_through_the_pages_and_tests_it(world, mock: MockServer):
     username, _token = mock.create_account("acme")
     client = Client()
     client.force_login(world.alice)
@@ -43,7 +42,7 @@ def test_owner_connects_mastodon_through_the_pages_and_tests_it(world, mock: Moc
     assert ServerApp.objects.filter(network="mastodon", server_url=mock.url).count() == 1
 
 
-def test_a_refused_approval_is_explained(world, mock: MockServer):  # noqa: F811
+def test_a_refused_approval_is_explained(world, mock: MockServer):
     client = Client()
     client.force_login(world.alice)
     start = client.post("/w/acme/channels/connect/mastodon/", {"server_url": mock.url})
@@ -62,7 +61,7 @@ def test_a_refused_approval_is_explained(world, mock: MockServer):  # noqa: F811
     assert not Channel.objects.exists()
 
 
-def test_channel_page_shows_live_activity_from_the_instance(world, mock: MockServer):  # noqa: F811
+def test_channel_page_shows_live_activity_from_the_instance(world, mock: MockServer):
     from minbar.connectors.mastodon.tests.mockserver import Account
 
     username, _token = mock.create_account("acme")

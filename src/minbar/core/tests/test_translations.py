@@ -19,7 +19,6 @@ from django.core.management import call_command
 from django.utils import translation
 
 import minbar
-from minbar.i18n_build import compile_catalogues
 
 PACKAGE_DIR = Path(minbar.__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
@@ -43,23 +42,6 @@ def _require(tool: str) -> str:
     if path is None:
         pytest.fail(f"`{tool}` was not found. {GETTEXT_HINT}", pytrace=False)
     return path
-
-
-def _forget_loaded_translations() -> None:
-    """Make Django reload the catalogues, as it does when LOCALE_PATHS changes."""
-    from django.conf import settings
-    from django.test.signals import setting_changed
-
-    setting_changed.send(
-        sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
-    )
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_catalogues() -> None:
-    """Compile .po → .mo once per session so no test sees a stale catalogue."""
-    if compile_catalogues():
-        _forget_loaded_translations()
 
 
 @pytest.fixture(scope="module")

@@ -8,39 +8,18 @@ Every test ends by counting the account's statuses on the instance: exactly one.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from minbar.channels.models import Channel
 from minbar.connectors.mastodon.tests.conftest import Connected, connect
-from minbar.connectors.mastodon.tests.mockserver import MockServer, MockServerError, statuses_of
+from minbar.connectors.mastodon.tests.mockserver import MockServer, statuses_of
 from minbar.publishing import dispatcher
 from minbar.publishing.models import Target, TargetState
 from minbar.publishing.tests.test_dispatcher_helpers import kinds, make_post, pass_time, target_of
 
 STATUSES = "/api/v1/statuses"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
-    log = tmp_path_factory.mktemp("mastodon-mock") / "server.log"
-    try:
-        started = MockServer.start(log)
-    except MockServerError as exc:
-        pytest.fail(f"mastodon-mock could not be started: {exc}", pytrace=False)
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture
-def mock(server: MockServer) -> Iterator[MockServer]:
-    server.clear_faults()
-    yield server
-    server.clear_faults()
 
 
 @pytest.fixture
