@@ -51,10 +51,19 @@ MODULES: tuple[Module, ...] = (
             _("Scheduling, queues with time slots, a calendar and bulk CSV import."),
             _("Approvals in one or several steps; nothing unapproved goes out, nothing twice."),
         ),
-        # Clients will see what is shared with them once shared approvals exist.
         perm=Perm.VIEW_CONTENT,
         icon="send",
         url_name="publishing:list",
+    ),
+    Module(
+        key="approvals",
+        title=_("Approvals"),
+        summary=_("Posts waiting for your decision, step by step, with comments and mentions."),
+        plans=(),
+        # Clients see here what is shared with them for approval.
+        perm=Perm.VIEW_SHARED_CONTENT,
+        icon="check",
+        url_name="publishing:approvals",
     ),
     Module(
         key="inbox",

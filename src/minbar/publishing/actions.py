@@ -9,7 +9,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -22,9 +22,13 @@ from minbar.channels.models import Channel
 from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from minbar.publishing import dispatcher
+from minbar.publishing import approvals, dispatcher
 from minbar.publishing.models import (
+    ApprovalAppliesTo,
+    ApprovalPolicy,
+    ApprovalStep,
     Post,
+    PostComment,
     PostEvent,
     PostState,
     PostVersion,
@@ -34,10 +38,13 @@ from minbar.publishing.models import (
 from minbar.publishing.timing import local_to_utc
 from minbar.publishing.validation import problems_for
 from minbar.workspaces.access import WorkspaceAccess
+from minbar.workspaces.models import Membership
 from minbar.workspaces.roles import Perm
 
 EDITABLE_STATES = (
     PostState.DRAFT,
+    PostState.CHANGES_REQUESTED,
+    PostState.REJECTED,
     PostState.AWAITING_APPROVAL,
     PostState.APPROVED,
     PostState.SCHEDULED,
@@ -153,8 +160,9 @@ def _event(post: Post, actor: Actor, kind: str, message: str = "", **data: Any) 
     )
 
 
-def _needs_approval(access: WorkspaceAccess) -> bool:
-    return not access.can(Perm.PUBLISH_WITHOUT_APPROVAL)
+def _needs_approval(access: WorkspaceAccess, *, approved: bool = False) -> bool:
+    policy = approvals.policy_for(access.workspace)
+    return approvals.needs_approval(access, policy, approved=approved)
 
 
 def _kick_dispatcher() -> None:
@@ -240,6 +248,8 @@ def create_post(actor: Actor, access: WorkspaceAccess, post_input: PostInput) ->
     _apply_schedule(post, post_input, _needs_approval(access))
     PostVersion.objects.create(post=post, number=1, author=actor.user, snapshot=_snapshot(post))
     _event(post, actor, "created", to_state=post.state)
+    if post.state == PostState.AWAITING_APPROVAL:
+        _start_approval(post, actor)
     record(
         actor,
         "post.created",
@@ -286,6 +296,7 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
                 or {"channels": _("Choose at least one channel.")},
             )
     before = post.state
+    was_approved = before in (PostState.APPROVED, PostState.SCHEDULED)
     post.text, post.link = post_input.text, post_input.link
     post.first_comment, post.thread = post_input.first_comment, post_input.thread
     post.tags, post.notes = post_input.tags, post_input.notes
@@ -293,31 +304,185 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
     post.updated_at = timezone.now()
     post.save()
     _write_targets(post, post_input, channels)
-    # Editing sends a post back through approval when the editor cannot publish alone.
-    _apply_schedule(post, post_input, _needs_approval(access))
+    # Editing sends a post back through approval when the editor cannot publish
+    # alone, or when the workspace wants every edit of an approved post approved.
+    _apply_schedule(post, post_input, _needs_approval(access, approved=was_approved))
     PostVersion.objects.create(
         post=post, number=post.version, author=actor.user, snapshot=_snapshot(post)
     )
     _event(post, actor, "edited", from_state=before, to_state=post.state)
+    if post.state == PostState.AWAITING_APPROVAL:
+        # Any change restarts the route: earlier approvals were of other content.
+        _start_approval(post, actor)
     record(actor, "post.updated", workspace=access.workspace, target=post)
     if post.state == PostState.SCHEDULED:
         _kick_dispatcher()
     return post
 
 
-@transaction.atomic
-def approve_post(actor: Actor, access: WorkspaceAccess, post_id: int, comment: str = "") -> Post:
-    post = get_post(access, post_id)
+def _start_approval(post: Post, actor: Actor) -> None:
+    """Route a just-submitted post through the workspace's steps, from the first."""
+    post.approval_steps = approvals.route_for(approvals.policy_for(post.workspace))
+    post.approval_round += 1
+    post.approval_step = 0
+    post.approval_requested_at = timezone.now()
+    post.approval_reminders = 0
+    post.approval_urgent_sent = False
+    post.save(
+        update_fields=[
+            "approval_steps",
+            "approval_round",
+            "approval_step",
+            "approval_requested_at",
+            "approval_reminders",
+            "approval_urgent_sent",
+        ]
+    )
+    _event(
+        post,
+        actor,
+        "submitted",
+        round=post.approval_round,
+        steps=[approvals.step_name(step) for step in post.approval_steps],
+    )
+    _ask_current_step(post)
+
+
+def _ask_current_step(post: Post, *, reminder: bool = False) -> None:
+    from minbar.notifications.actions import notify
+
+    step = approvals.current_step(post)
+    if step is None:
+        return
+    name = approvals.step_name(step)
+    excerpt = post.text[:140]
+    notify(
+        approvals.step_approvers(post, step),
+        kind="publishing.approval_reminder" if reminder else "publishing.approval_requested",
+        workspace=post.workspace,
+        title=(
+            (lambda: _("Reminder: a post waits for your approval (%(step)s)") % {"step": name})
+            if reminder
+            else (lambda: _("A post waits for your approval (%(step)s)") % {"step": name})
+        ),
+        body=lambda: excerpt,
+        url=post_url(post),
+    )
+
+
+def post_url(post: Post) -> str:
+    return f"/w/{post.workspace.slug}/publishing/posts/{post.pk}/"
+
+
+def _tell_author(post: Post, actor: Actor, kind: str, comment: str) -> None:
+    from minbar.notifications.actions import notify
+
+    author = post.author
+    if author is None or not author.is_active or (actor.user and author.pk == actor.user.pk):
+        return
+    who = actor.user.get_full_name() or actor.user.username if actor.user else ""
+    titles = {
+        "approved": lambda: _("%(name)s approved your post") % {"name": who},
+        "changes_requested": lambda: _("%(name)s asked for changes to your post") % {"name": who},
+        "rejected": lambda: _("%(name)s rejected your post") % {"name": who},
+    }
+    notify(
+        [author],
+        kind=f"publishing.{kind}",
+        workspace=post.workspace,
+        title=titles[kind],
+        body=lambda: comment,
+        url=post_url(post),
+    )
+
+
+def get_reviewable_post(access: WorkspaceAccess, user: Any, post_id: int) -> Post:
+    """A post the person may see: any post for the team, shared ones for clients."""
+    post = (
+        Post.objects.filter(workspace=access.workspace, pk=post_id)
+        .select_related("workspace", "author")
+        .first()
+    )
+    if post is None:
+        raise NotFound(_("No such post."))
+    if access.can(Perm.VIEW_CONTENT):
+        return post
+    if access.can(Perm.VIEW_SHARED_CONTENT) and approvals.shared_with(post, user):
+        return post
+    raise NotFound(_("No such post."))
+
+
+def _decide(
+    actor: Actor, access: WorkspaceAccess, post_id: int, kind: str, comment: str
+) -> tuple[Post, approvals.Eligibility]:
+    post = get_reviewable_post(access, actor.user, post_id)
+    Post.objects.select_for_update().filter(pk=post.pk).first()
+    post.refresh_from_db()
     if not access.can(Perm.APPROVE_CONTENT):
         raise NotAllowed(_("Your role does not allow approving posts."))
     if post.state != PostState.AWAITING_APPROVAL:
         raise Conflict(_("This post is not waiting for approval."))
-    if (
-        actor.user is not None
-        and post.author_id == actor.user.pk
-        and not access.can(Perm.PUBLISH_WITHOUT_APPROVAL)
-    ):
-        raise NotAllowed(_("You cannot approve your own post."))
+    allowed = approvals.eligibility(access, actor.user, post)
+    if not allowed.allowed:
+        raise NotAllowed(allowed.reason)
+    if kind != "approved" and not comment.strip():
+        raise InvalidInput(
+            _("Say what should change, so the author can fix it."),
+            fields={"comment": _("Required.")},
+        )
+    return post, allowed
+
+
+def _decision_event(
+    post: Post, actor: Actor, kind: str, comment: str, to_state: str, override: bool
+) -> None:
+    step = approvals.current_step(post) or {}
+    _event(
+        post,
+        actor,
+        kind,
+        comment.strip(),
+        from_state=PostState.AWAITING_APPROVAL,
+        to_state=to_state,
+        round=post.approval_round,
+        step=post.approval_step,
+        step_name=approvals.step_name(step),
+        version=post.version,
+        override=override,
+    )
+    if comment.strip():
+        _notify_mentions(post, actor, comment, internal=False)
+
+
+@transaction.atomic
+def approve_post(actor: Actor, access: WorkspaceAccess, post_id: int, comment: str = "") -> Post:
+    """Approve the post's current step; the last step schedules it."""
+    post, allowed = _decide(actor, access, post_id, "approved", comment)
+    last = post.approval_step >= len(post.approval_steps) - 1
+    to_state = PostState.SCHEDULED if last else PostState.AWAITING_APPROVAL
+    _decision_event(post, actor, "approved", comment, to_state, allowed.override)
+    record(
+        actor,
+        "post.approved",
+        workspace=access.workspace,
+        target=post,
+        data={"step": post.approval_step, "override": allowed.override},
+    )
+    if not last:
+        post.approval_step += 1
+        post.approval_requested_at = timezone.now()
+        post.approval_reminders = 0
+        post.approval_urgent_sent = False
+        post.save(
+            update_fields=[
+                "approval_step",
+                "approval_requested_at",
+                "approval_reminders",
+                "approval_urgent_sent",
+            ]
+        )
+        _ask_current_step(post)
+        return post
     post.state = PostState.SCHEDULED
     post.save(update_fields=["state"])
     post.targets.filter(state=TargetState.AWAITING_APPROVAL).update(
@@ -325,44 +490,38 @@ def approve_post(actor: Actor, access: WorkspaceAccess, post_id: int, comment: s
         due_at=post.scheduled_at or timezone.now(),
         updated_at=timezone.now(),
     )
-    _event(
-        post,
-        actor,
-        "approved",
-        comment,
-        from_state=PostState.AWAITING_APPROVAL,
-        to_state=PostState.SCHEDULED,
-    )
-    record(actor, "post.approved", workspace=access.workspace, target=post)
+    _tell_author(post, actor, "approved", comment.strip())
     _kick_dispatcher()
     return post
 
 
+def _send_back(
+    actor: Actor, access: WorkspaceAccess, post_id: int, kind: str, state: str, comment: str
+) -> Post:
+    post, allowed = _decide(actor, access, post_id, kind, comment)
+    _decision_event(post, actor, kind, comment, state, allowed.override)
+    post.state = state
+    post.save(update_fields=["state"])
+    post.targets.exclude(state=TargetState.CANCELLED).update(
+        state=TargetState.DRAFT, updated_at=timezone.now()
+    )
+    record(actor, f"post.{kind}", workspace=access.workspace, target=post)
+    _tell_author(post, actor, kind, comment.strip())
+    return post
+
+
+@transaction.atomic
+def request_changes(actor: Actor, access: WorkspaceAccess, post_id: int, comment: str) -> Post:
+    """Send the post back to its author with what should change."""
+    return _send_back(
+        actor, access, post_id, "changes_requested", PostState.CHANGES_REQUESTED, comment
+    )
+
+
 @transaction.atomic
 def reject_post(actor: Actor, access: WorkspaceAccess, post_id: int, comment: str) -> Post:
-    post = get_post(access, post_id)
-    if not access.can(Perm.APPROVE_CONTENT):
-        raise NotAllowed(_("Your role does not allow approving posts."))
-    if post.state != PostState.AWAITING_APPROVAL:
-        raise Conflict(_("This post is not waiting for approval."))
-    if not comment.strip():
-        raise InvalidInput(
-            _("Say what should change, so the author can fix it."),
-            fields={"comment": _("Required.")},
-        )
-    post.state = PostState.DRAFT
-    post.save(update_fields=["state"])
-    post.targets.update(state=TargetState.DRAFT, updated_at=timezone.now())
-    _event(
-        post,
-        actor,
-        "changes_requested",
-        comment.strip(),
-        from_state=PostState.AWAITING_APPROVAL,
-        to_state=PostState.DRAFT,
-    )
-    record(actor, "post.changes_requested", workspace=access.workspace, target=post)
-    return post
+    """Decline the post: it stays out of the plan unless someone edits and resubmits it."""
+    return _send_back(actor, access, post_id, "rejected", PostState.REJECTED, comment)
 
 
 @transaction.atomic
@@ -450,3 +609,192 @@ def move_to_day(
     if post.state == PostState.SCHEDULED:
         _kick_dispatcher()
     return post
+
+
+# -- review conversation -----------------------------------------------------------------
+
+
+def _notify_mentions(post: Post, actor: Actor, text: str, *, internal: bool) -> list[Any]:
+    """Tell each member named as @username who may read the text; returns them."""
+    from minbar.notifications.actions import notify
+
+    roles = dict(
+        Membership.objects.filter(workspace_id=post.workspace_id).values_list("user_id", "role")
+    )
+    people = [
+        user
+        for user in approvals.mentioned_members(post.workspace_id, text)
+        if (actor.user is None or user.pk != actor.user.pk)
+        and approvals.can_see(post, user, roles.get(user.pk, ""), internal=internal)
+    ]
+    who = (actor.user.get_full_name() or actor.user.username) if actor.user else ""
+    notify(
+        people,
+        kind="publishing.mention",
+        workspace=post.workspace,
+        title=lambda: _("%(name)s mentioned you on a post") % {"name": who},
+        body=lambda: text[:500],
+        url=post_url(post),
+    )
+    return people
+
+
+@transaction.atomic
+def add_comment(
+    actor: Actor, access: WorkspaceAccess, post_id: int, body: str, *, internal: bool = False
+) -> PostComment:
+    """A comment on a post; clients may comment on what is shared with them (never internal)."""
+    post = get_reviewable_post(access, actor.user, post_id)
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Write a comment first."), fields={"body": _("Required.")})
+    if len(body) > 5000:
+        raise InvalidInput(
+            _("A comment can be at most 5,000 characters."), fields={"body": _("Too long.")}
+        )
+    if not access.can(Perm.VIEW_CONTENT):
+        internal = False
+    comment = PostComment.objects.create(post=post, author=actor.user, body=body, internal=internal)
+    comment.mentions.set(_notify_mentions(post, actor, body, internal=internal))
+    record(actor, "post.commented", workspace=access.workspace, target=post)
+    return comment
+
+
+def comments_for(access: WorkspaceAccess, post: Post) -> list[PostComment]:
+    comments = post.comments.select_related("author")
+    if not access.can(Perm.VIEW_CONTENT):
+        comments = comments.filter(internal=False)
+    return list(comments)
+
+
+# -- the workspace's approval route ------------------------------------------------------
+
+
+@dataclass
+class StepInput:
+    name: str
+    approver_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PolicyInput:
+    applies_to: str = ApprovalAppliesTo.CONTRIBUTORS
+    reapprove_on_edit: bool = True
+    reminder_after_hours: int = 24
+    steps: list[StepInput] = field(default_factory=list)
+
+
+@transaction.atomic
+def update_approval_policy(
+    actor: Actor, access: WorkspaceAccess, policy_input: PolicyInput
+) -> ApprovalPolicy:
+    """Who needs approval and through which steps; posts already submitted keep their route."""
+    if not access.can(Perm.MANAGE_WORKSPACE):
+        raise NotAllowed(_("Only owners and admins can change how posts are approved."))
+    fields: dict[str, str] = {}
+    if policy_input.applies_to not in ApprovalAppliesTo.values:
+        fields["applies_to"] = _("Choose contributors' posts or every post.")
+    if not 0 <= policy_input.reminder_after_hours <= 24 * 14:
+        fields["reminder_after_hours"] = _("Between 0 (never) and 336 hours (two weeks).")
+    if len(policy_input.steps) > 5:
+        fields["steps"] = _("At most five steps.")
+    members = dict(
+        Membership.objects.filter(workspace=access.workspace).values_list("user_id", "role")
+    )
+    for number, step in enumerate(policy_input.steps, start=1):
+        if not step.name.strip():
+            fields[f"step_{number}_name"] = _("Give step %(n)d a name.") % {"n": number}
+        elif len(step.name.strip()) > 100:
+            fields[f"step_{number}_name"] = _("At most 100 characters.")
+        for user_id in step.approver_ids:
+            role = members.get(user_id)
+            if role is None or Perm.APPROVE_CONTENT not in _role_perms(role):
+                fields[f"step_{number}_approvers"] = _(
+                    "Approvers must be members who may approve (owners, admins, editors, clients)."
+                )
+    if fields:
+        raise InvalidInput(_("The approval settings need a fix."), fields=fields)
+    policy, _created = ApprovalPolicy.objects.get_or_create(workspace=access.workspace)
+    policy.applies_to = policy_input.applies_to
+    policy.reapprove_on_edit = policy_input.reapprove_on_edit
+    policy.reminder_after_hours = policy_input.reminder_after_hours
+    policy.updated_by = actor.user
+    policy.updated_at = timezone.now()
+    policy.save()
+    policy.steps.all().delete()
+    for position, step in enumerate(policy_input.steps):
+        row = ApprovalStep.objects.create(policy=policy, position=position, name=step.name.strip())
+        row.approvers.set(list(dict.fromkeys(step.approver_ids)))
+    record(
+        actor,
+        "approvals.updated",
+        workspace=access.workspace,
+        data={
+            "applies_to": policy.applies_to,
+            "steps": [s.name.strip() for s in policy_input.steps],
+            "reapprove_on_edit": policy.reapprove_on_edit,
+        },
+    )
+    return policy
+
+
+def _role_perms(role: str) -> frozenset[Perm]:
+    from minbar.workspaces.roles import ROLE_PERMISSIONS
+
+    return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+# A post due this soon that still waits gets one urgent reminder.
+URGENT_BEFORE = timedelta(hours=2)
+
+
+def send_approval_reminders(moment: datetime | None = None, limit: int = 200) -> int:
+    """Remind the current step's approvers of posts left waiting; returns how many were sent.
+
+    Each reminder is claimed with a conditional update, so several workers running
+    this at once send it once.
+    """
+    moment = moment or timezone.now()
+    sent = 0
+    waiting = (
+        Post.objects.filter(state=PostState.AWAITING_APPROVAL, approval_requested_at__isnull=False)
+        .select_related("workspace", "workspace__approval_policy")
+        .order_by("approval_requested_at")[:limit]
+    )
+    for post in waiting:
+        policy = getattr(post.workspace, "approval_policy", None)
+        hours = policy.reminder_after_hours if policy is not None else 24
+        assert post.approval_requested_at is not None
+        urgent = (
+            not post.approval_urgent_sent
+            and post.scheduled_at is not None
+            and post.scheduled_at - URGENT_BEFORE <= moment
+        )
+        periodic = (
+            hours > 0
+            and post.approval_reminders < approvals.MAX_REMINDERS
+            and post.approval_requested_at + timedelta(hours=hours * (post.approval_reminders + 1))
+            <= moment
+        )
+        if not (urgent or periodic):
+            continue
+        claim = Post.objects.filter(
+            pk=post.pk,
+            state=PostState.AWAITING_APPROVAL,
+            approval_step=post.approval_step,
+            approval_reminders=post.approval_reminders,
+            approval_urgent_sent=post.approval_urgent_sent,
+        )
+        changes: dict[str, Any] = {}
+        if urgent:
+            changes["approval_urgent_sent"] = True
+        if periodic:
+            changes["approval_reminders"] = post.approval_reminders + 1
+        if not claim.update(**changes):
+            continue
+        with transaction.atomic():
+            _ask_current_step(post, reminder=True)
+        sent += 1
+    return sent

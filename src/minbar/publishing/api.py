@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,11 +10,18 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from minbar.api import ErrorOut, Page, api_access, api_actor
+from minbar.api import ErrorOut, Page, api_access, api_actor, principal
 from minbar.core.errors import InvalidInput, NotFound
-from minbar.publishing import actions, bulk
-from minbar.publishing.actions import PostInput, Variant
-from minbar.publishing.models import Post, Target
+from minbar.publishing import actions, approvals, bulk
+from minbar.publishing.actions import PolicyInput, PostInput, StepInput, Variant
+from minbar.publishing.models import (
+    ApprovalAppliesTo,
+    ApprovalPolicy,
+    Post,
+    PostComment,
+    PostState,
+    Target,
+)
 from minbar.workspaces.actions import validate_time_zone
 
 router = Router(tags=["publishing"])
@@ -144,7 +152,154 @@ def approve(request: HttpRequest, slug: str, post_id: int, payload: CommentIn) -
 )
 def request_changes(request: HttpRequest, slug: str, post_id: int, payload: CommentIn) -> Post:
     access = api_access(request, slug)
+    return actions.request_changes(api_actor(request), access, post_id, payload.comment)
+
+
+@router.post(
+    "/{slug}/posts/{post_id}/reject",
+    response={200: PostOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Decline a post awaiting approval (a comment is required)",
+)
+def reject(request: HttpRequest, slug: str, post_id: int, payload: CommentIn) -> Post:
+    access = api_access(request, slug)
     return actions.reject_post(api_actor(request), access, post_id, payload.comment)
+
+
+class PostCommentOut(Schema):
+    id: int
+    author: str
+    body: str
+    internal: bool
+    mentions: list[str]
+    created_at: datetime
+
+    @staticmethod
+    def resolve_author(obj: PostComment) -> str:
+        return obj.author.username if obj.author else ""
+
+    @staticmethod
+    def resolve_mentions(obj: PostComment) -> list[str]:
+        return [u.username for u in obj.mentions.all()]
+
+
+class PostCommentIn(Schema):
+    body: str
+    internal: bool = False
+
+
+@router.get(
+    "/{slug}/posts/{post_id}/comments",
+    response={200: list[PostCommentOut], 404: ErrorOut},
+)
+def list_comments(request: HttpRequest, slug: str, post_id: int) -> list[PostComment]:
+    access = api_access(request, slug)
+    post = actions.get_reviewable_post(access, principal(request).user, post_id)
+    return actions.comments_for(access, post)
+
+
+@router.post(
+    "/{slug}/posts/{post_id}/comments",
+    response={201: PostCommentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Comment on a post; @username notifies that member",
+)
+def add_comment(request: HttpRequest, slug: str, post_id: int, payload: PostCommentIn) -> Status:
+    access = api_access(request, slug)
+    comment = actions.add_comment(
+        api_actor(request), access, post_id, payload.body, internal=payload.internal
+    )
+    return Status(201, comment)
+
+
+class ApprovalStepIO(Schema):
+    name: str
+    approvers: list[int] = []
+
+
+class ApprovalPolicyIO(Schema):
+    applies_to: str = ApprovalAppliesTo.CONTRIBUTORS
+    reapprove_on_edit: bool = True
+    reminder_after_hours: int = 24
+    steps: list[ApprovalStepIO] = []
+
+
+def _policy_out(policy: ApprovalPolicy) -> ApprovalPolicyIO:
+    return ApprovalPolicyIO(
+        applies_to=policy.applies_to,
+        reapprove_on_edit=policy.reapprove_on_edit,
+        reminder_after_hours=policy.reminder_after_hours,
+        steps=[
+            ApprovalStepIO(name=step.name, approvers=[u.pk for u in step.approvers.all()])
+            for step in (policy.steps.prefetch_related("approvers") if policy.pk else [])
+        ],
+    )
+
+
+@router.get("/{slug}/approval-policy", response={200: ApprovalPolicyIO, 404: ErrorOut})
+def get_approval_policy(request: HttpRequest, slug: str) -> ApprovalPolicyIO:
+    access = api_access(request, slug)
+    return _policy_out(approvals.policy_for(access.workspace))
+
+
+@router.put(
+    "/{slug}/approval-policy",
+    response={200: ApprovalPolicyIO, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Which posts need approval, and the steps with their named approvers",
+)
+def put_approval_policy(
+    request: HttpRequest, slug: str, payload: ApprovalPolicyIO
+) -> ApprovalPolicyIO:
+    access = api_access(request, slug)
+    policy = actions.update_approval_policy(
+        api_actor(request),
+        access,
+        PolicyInput(
+            applies_to=payload.applies_to,
+            reapprove_on_edit=payload.reapprove_on_edit,
+            reminder_after_hours=payload.reminder_after_hours,
+            steps=[StepInput(name=s.name, approver_ids=s.approvers) for s in payload.steps],
+        ),
+    )
+    return _policy_out(policy)
+
+
+class WaitingOut(Schema):
+    post: PostOut
+    step: int
+    steps: int
+    step_name: str
+    approvers: list[str]
+    mine: bool
+
+
+@router.get("/{slug}/approvals", response={200: list[WaitingOut], 404: ErrorOut})
+def waiting_for_approval(
+    request: HttpRequest, slug: str, mine: bool = False
+) -> list[dict[str, Any]]:
+    """Posts awaiting approval the caller may see; ``mine`` keeps those they may decide."""
+    access = api_access(request, slug)
+    user = principal(request).user
+    rows = []
+    posts = Post.objects.filter(
+        workspace=access.workspace, state=PostState.AWAITING_APPROVAL
+    ).prefetch_related("targets")
+    for post in posts.order_by("scheduled_at", "id")[:500]:
+        if not actions.can_view(access) and not approvals.shared_with(post, user):
+            continue
+        step = approvals.current_step(post) or {}
+        decides = approvals.eligibility(access, user, post).allowed
+        if mine and not decides:
+            continue
+        rows.append(
+            {
+                "post": post,
+                "step": post.approval_step + 1,
+                "steps": len(post.approval_steps),
+                "step_name": approvals.step_name(step),
+                "approvers": [u.username for u in approvals.step_approvers(post, step)],
+                "mine": decides,
+            }
+        )
+    return rows
 
 
 @router.post(

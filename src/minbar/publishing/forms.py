@@ -1,4 +1,4 @@
-"""Reading the composer's form into a :class:`PostInput`."""
+"""Reading the composer's and the approval settings' forms into action inputs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from minbar.core.errors import InvalidInput
-from minbar.publishing.actions import PostInput, variants_from
+from minbar.publishing.actions import PolicyInput, PostInput, StepInput, variants_from
 from minbar.publishing.timing import local_to_utc
 
 THREAD_SEPARATOR = "---"
@@ -52,4 +52,29 @@ def post_input_from(data: QueryDict, time_zone: str) -> PostInput:
         when=when,
         scheduled_at=scheduled_at,
         scheduled_time_zone=time_zone if raw_time else "",
+    )
+
+
+MAX_STEPS = 5
+
+
+def policy_input_from(data: QueryDict) -> PolicyInput:
+    """The approval settings form: up to five rows; a row with no name and no one is unused."""
+    steps = []
+    for index in range(MAX_STEPS):
+        name = data.get(f"step_name_{index}", "").strip()
+        approver_ids = [int(v) for v in data.getlist(f"approvers_{index}") if v.isdigit()]
+        if name or approver_ids:
+            steps.append(StepInput(name=name, approver_ids=approver_ids))
+    raw_hours = data.get("reminder_after_hours", "24").strip() or "0"
+    if not raw_hours.isdigit():
+        raise InvalidInput(
+            _("“%(value)s” is not a number of hours.") % {"value": raw_hours},
+            fields={"reminder_after_hours": _("Use a whole number; 0 turns reminders off.")},
+        )
+    return PolicyInput(
+        applies_to=data.get("applies_to", ""),
+        reapprove_on_edit=bool(data.get("reapprove_on_edit")),
+        reminder_after_hours=int(raw_hours),
+        steps=steps,
     )

@@ -20,6 +20,10 @@ from minbar.core.crypto import EncryptedTextField
 class PostState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    # An approver sent it back to its author with a comment; editable, not going out.
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    # An approver declined it; it stays out of the plan until someone edits and resubmits it.
+    REJECTED = "rejected", _("Rejected")
     APPROVED = "approved", _("Approved")  # approved, not (yet) scheduled
     SCHEDULED = "scheduled", _("Scheduled")
     PUBLISHING = "publishing", _("Publishing")
@@ -75,6 +79,15 @@ class Post(models.Model):
     # The zone the time was entered in, so it is shown back the way it was meant.
     scheduled_time_zone = models.CharField(max_length=64, blank=True, default="")
     version = models.PositiveIntegerField(default=1)
+    # The approval route fixed when the post was submitted (publishing.approvals):
+    # [{"name": ..., "approvers": [user ids]}]; a later change to the workspace's
+    # steps does not reroute a post already on its way.
+    approval_steps = models.JSONField(default=list, blank=True)
+    approval_round = models.PositiveIntegerField(default=0)
+    approval_step = models.PositiveSmallIntegerField(default=0)
+    approval_requested_at = models.DateTimeField(null=True, blank=True)
+    approval_reminders = models.PositiveSmallIntegerField(default=0)
+    approval_urgent_sent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -229,3 +242,71 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.workspace_id}"
+
+
+class ApprovalAppliesTo(models.TextChoices):
+    CONTRIBUTORS = "contributors", _("Only posts by contributors")
+    EVERYONE = "everyone", _("Every post")
+
+
+class ApprovalPolicy(models.Model):
+    """How a workspace's posts are approved: who needs it, in which steps, by whom."""
+
+    workspace = models.OneToOneField(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="approval_policy"
+    )
+    applies_to = models.CharField(
+        _("posts that need approval"),
+        max_length=16,
+        choices=ApprovalAppliesTo.choices,
+        default=ApprovalAppliesTo.CONTRIBUTORS,
+    )
+    reapprove_on_edit = models.BooleanField(
+        _("editing an approved post sends it back for approval"), default=True
+    )
+    # 0 turns reminders off.
+    reminder_after_hours = models.PositiveSmallIntegerField(
+        _("remind approvers after (hours)"), default=24
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"approval policy of {self.workspace_id}"
+
+
+class ApprovalStep(models.Model):
+    """One step of the route; named approvers, or any editor when none are named."""
+
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("step name"), max_length=100)
+    approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostComment(models.Model):
+    """A conversation about a post: review feedback, questions, @mentions."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField()
+    # Internal comments are for the team only; clients never see them.
+    internal = models.BooleanField(default=False)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment on post {self.post_id}"

@@ -97,3 +97,13 @@ def plan_next_wake(moment: datetime | None = None) -> datetime | None:
     HUEY.put(WAKE_KEY, eta.timestamp())
     dispatch_soon.schedule(eta=eta)
     return eta
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def remind_approvers() -> None:
+    """Nudge the approvers of posts left waiting (claims make several workers safe)."""
+    from minbar.publishing.actions import send_approval_reminders
+
+    sent = send_approval_reminders()
+    if sent:
+        logger.info("approval reminders sent for %s post(s)", sent)

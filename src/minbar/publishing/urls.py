@@ -18,7 +18,19 @@ urlpatterns = [
     path("w/<slug:slug>/publishing/posts/<int:post_id>/", views.detail, name="detail"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/edit/", views.compose, name="edit"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/approve/", views.approve, name="approve"),
+    path(
+        "w/<slug:slug>/publishing/posts/<int:post_id>/request-changes/",
+        views.request_changes,
+        name="request_changes",
+    ),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/reject/", views.reject, name="reject"),
+    path("w/<slug:slug>/publishing/posts/<int:post_id>/comments/", views.comment, name="comment"),
+    path("w/<slug:slug>/publishing/approvals/", views.approvals_queue, name="approvals"),
+    path(
+        "w/<slug:slug>/publishing/approvals/settings/",
+        views.approval_settings,
+        name="approval_settings",
+    ),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/cancel/", views.cancel, name="cancel"),
     path(
         "w/<slug:slug>/publishing/posts/<int:post_id>/targets/<int:target_id>/retry/",

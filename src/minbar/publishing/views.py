@@ -16,13 +16,20 @@ from django.views.decorators.http import require_POST
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
-from minbar.publishing import actions, bulk, calendar
-from minbar.publishing.forms import THREAD_SEPARATOR, post_input_from
-from minbar.publishing.models import Post, PostState, Target
+from minbar.publishing import actions, approvals, bulk, calendar
+from minbar.publishing.forms import (
+    MAX_STEPS,
+    THREAD_SEPARATOR,
+    policy_input_from,
+    post_input_from,
+)
+from minbar.publishing.labels import EVENT_LABELS
+from minbar.publishing.models import Post, PostState, Target, TargetState
 from minbar.publishing.validation import counting_word, text_length
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
-from minbar.workspaces.roles import Perm
+from minbar.workspaces.models import Membership
+from minbar.workspaces.roles import Perm, has_perm
 
 
 def _zone(request: HttpRequest, access: WorkspaceAccess) -> str:
@@ -152,25 +159,45 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     return render(request, "publishing/_check.html", {"rows": rows})
 
 
-@workspace_view(Perm.VIEW_CONTENT)
+@workspace_view(Perm.VIEW_SHARED_CONTENT)
 def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
     try:
-        post = actions.get_post(access, post_id)
+        post = actions.get_reviewable_post(access, request.user, post_id)
     except ActionError:
         raise Http404 from None
+    team = access.can(Perm.VIEW_CONTENT)
+    eligibility = approvals.eligibility(access, request.user, post)  # type: ignore[arg-type]
+    members = Membership.objects.filter(workspace=access.workspace, user__is_active=True)
     return render(
         request,
         "publishing/detail.html",
         {
             "post": post,
+            "team": team,
             "targets": post.targets.select_related("channel"),
-            "events": post.events.select_related("actor", "target__channel"),
+            "events": _history(post) if team else [],
+            "route": approvals.route_status(post),
+            "eligibility": eligibility,
+            "comments": actions.comments_for(access, post),
+            "mentionable": [
+                m.user
+                for m in members.select_related("user").order_by("user__username")
+                if approvals.can_see(post, m.user, m.role, internal=False)
+            ],
             "can_write": access.can(Perm.CREATE_CONTENT),
-            "can_approve": access.can(Perm.APPROVE_CONTENT)
-            and post.state == PostState.AWAITING_APPROVAL,
+            "can_approve": eligibility.allowed,
             "editable": post.state in actions.EDITABLE_STATES,
         },
     )
+
+
+def _history(post: Post) -> list[Any]:
+    states = dict(TargetState.choices) | dict(PostState.choices)
+    events = list(post.events.select_related("actor", "target__channel"))
+    for event in events:
+        event.label = EVENT_LABELS.get(event.kind, event.kind)  # type: ignore[attr-defined]
+        event.to_label = states.get(event.to_state, event.to_state)  # type: ignore[attr-defined]
+    return events
 
 
 def _act(
@@ -200,15 +227,123 @@ def approve(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> Http
 
 @workspace_view(Perm.APPROVE_CONTENT)
 @require_POST
-def reject(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+def request_changes(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
     actor = Actor.from_request(request)
     return _act(
         request,
         access,
         post_id,
         _("Sent back to the author with your comment."),
+        lambda: actions.request_changes(actor, access, post_id, request.POST.get("comment", "")),
+    )
+
+
+@workspace_view(Perm.APPROVE_CONTENT)
+@require_POST
+def reject(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    return _act(
+        request,
+        access,
+        post_id,
+        _("Rejected. The author has been told why."),
         lambda: actions.reject_post(actor, access, post_id, request.POST.get("comment", "")),
     )
+
+
+@workspace_view(Perm.VIEW_SHARED_CONTENT)
+@require_POST
+def comment(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    return _act(
+        request,
+        access,
+        post_id,
+        _("Comment added."),
+        lambda: actions.add_comment(
+            actor,
+            access,
+            post_id,
+            request.POST.get("body", ""),
+            internal=bool(request.POST.get("internal")),
+        ),
+    )
+
+
+@workspace_view(Perm.VIEW_SHARED_CONTENT)
+def approvals_queue(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Posts waiting for the viewer's decision, and (for the team) for others'."""
+    waiting = (
+        Post.objects.filter(workspace=access.workspace, state=PostState.AWAITING_APPROVAL)
+        .select_related("author", "workspace")
+        .prefetch_related("targets__channel")
+        .order_by("scheduled_at", "approval_requested_at")
+    )
+    team = access.can(Perm.VIEW_CONTENT)
+    mine, others = [], []
+    for post in waiting[:500]:
+        if not team and not approvals.shared_with(post, request.user):  # type: ignore[arg-type]
+            continue
+        step = approvals.current_step(post) or {}
+        row = {
+            "post": post,
+            "step": approvals.step_name(step),
+            "number": post.approval_step + 1,
+            "of": len(post.approval_steps),
+            "approvers": approvals.step_approvers(post, step),
+        }
+        if approvals.eligibility(access, request.user, post).allowed:  # type: ignore[arg-type]
+            mine.append(row)
+        elif team:
+            others.append(row)
+    return render(
+        request,
+        "publishing/approvals.html",
+        {"mine": mine, "others": others, "can_manage": access.can(Perm.MANAGE_WORKSPACE)},
+    )
+
+
+@workspace_view(Perm.MANAGE_WORKSPACE)
+def approval_settings(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    policy = approvals.policy_for(access.workspace)
+    approvers = [
+        m
+        for m in Membership.objects.filter(workspace=access.workspace, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+        if has_perm(m.role, Perm.APPROVE_CONTENT)
+    ]
+    context: dict[str, Any] = {"policy": policy, "approvers": approvers}
+    if request.method == "POST":
+        try:
+            policy_input = policy_input_from(request.POST)
+            actions.update_approval_policy(Actor.from_request(request), access, policy_input)
+        except ActionError as exc:
+            context |= {
+                "error": exc.message,
+                "field_errors": exc.fields,
+                "steps": _posted_steps(request.POST),
+                "posted": request.POST,
+            }
+            return render(request, "publishing/approval_settings.html", context, status=422)
+        messages.success(request, _("Approval settings saved."))
+        return redirect("publishing:approval_settings", slug=access.workspace.slug)
+    steps = [
+        {"name": step.name, "approvers": [u.pk for u in step.approvers.all()]}
+        for step in (policy.steps.prefetch_related("approvers") if policy.pk else [])
+    ]
+    steps += [{"name": "", "approvers": []}] * (MAX_STEPS - len(steps))
+    return render(request, "publishing/approval_settings.html", context | {"steps": steps})
+
+
+def _posted_steps(data: QueryDict) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": data.get(f"step_name_{i}", ""),
+            "approvers": [int(v) for v in data.getlist(f"approvers_{i}") if v.isdigit()],
+        }
+        for i in range(MAX_STEPS)
+    ]
 
 
 @workspace_view(Perm.CREATE_CONTENT)

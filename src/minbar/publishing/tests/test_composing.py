@@ -9,7 +9,6 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import make_user
-from minbar.channels.models import Channel
 from minbar.channels.tests.test_channels import fake_networks  # noqa: F401 - autouse fixture
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed
@@ -19,25 +18,6 @@ from minbar.publishing.models import Post, PostState, TargetState
 from minbar.publishing.timing import local_to_utc
 from minbar.workspaces.access import access_for
 from minbar.workspaces.models import Membership
-
-
-@pytest.fixture
-def channels(world):
-    make = lambda handle: Channel.objects.create(  # noqa: E731
-        workspace=world.acme,
-        network="fakenet",
-        remote_id=handle,
-        handle=handle,
-        server_url="https://fake.example",
-    )
-    return make("acme.one"), make("acme.two")
-
-
-@pytest.fixture
-def contributor(world):
-    user = make_user("cora")
-    Membership.objects.create(user=user, workspace=world.acme, role="contributor")
-    return user
 
 
 def _input(channels, **extra) -> PostInput:
@@ -116,19 +96,20 @@ def test_contributors_post_waits_for_approval_then_goes_out_on_time(world, chann
     assert post.events.filter(kind="approved", message="Nice", actor=world.bob).exists()
 
 
-def test_requesting_changes_needs_a_comment_and_returns_the_post_to_draft(
+def test_requesting_changes_needs_a_comment_and_returns_the_post_to_its_author(
     world, channels, contributor
 ):
     post = actions.create_post(
         Actor(user=contributor), access_for(contributor, "acme"), _input(channels, when="now")
     )
     with pytest.raises(InvalidInput):
-        actions.reject_post(Actor(user=world.bob), access_for(world.bob, "acme"), post.pk, "  ")
-    actions.reject_post(
+        actions.request_changes(Actor(user=world.bob), access_for(world.bob, "acme"), post.pk, "  ")
+    actions.request_changes(
         Actor(user=world.bob), access_for(world.bob, "acme"), post.pk, "Add the price"
     )
     post.refresh_from_db()
-    assert post.state == PostState.DRAFT
+    assert post.state == PostState.CHANGES_REQUESTED
+    assert set(post.targets.values_list("state", flat=True)) == {TargetState.DRAFT}
     assert post.events.get(kind="changes_requested").message == "Add the price"
 
 
