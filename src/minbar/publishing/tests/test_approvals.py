@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD, make_user
+from minbar.accounts.models import User
 from minbar.channels.tests.test_channels import fake_networks  # noqa: F401 - autouse fixture
 from minbar.core.actor import Actor
 from minbar.core.errors import InvalidInput, NotAllowed, NotFound
@@ -17,7 +18,7 @@ from minbar.publishing import actions, approvals
 from minbar.publishing.actions import PolicyInput, PostInput, StepInput
 from minbar.publishing.dispatcher import dispatch_due
 from minbar.publishing.models import Post, PostState, TargetState
-from minbar.workspaces.access import access_for
+from minbar.workspaces.access import WorkspaceAccess, access_for
 from minbar.workspaces.models import Membership
 
 
@@ -33,7 +34,7 @@ def team(world):
     return dave, cliff, ann
 
 
-def _as(user, slug="acme"):
+def _as(user: User, slug: str = "acme") -> tuple[Actor, WorkspaceAccess]:
     return Actor(user=user), access_for(user, slug)
 
 
@@ -332,6 +333,7 @@ def test_reminders_go_to_the_current_step_once_per_interval_and_stop_after_three
     _two_steps(world, dave, cliff, reminder_after_hours=24)
     post = _write(world.bob, channels, scheduled_at=timezone.now() + timedelta(days=30))
     start = post.approval_requested_at
+    assert start is not None
     assert actions.send_approval_reminders(start + timedelta(hours=23)) == 0
     assert actions.send_approval_reminders(start + timedelta(hours=25)) == 1
     assert actions.send_approval_reminders(start + timedelta(hours=25)) == 0
@@ -346,6 +348,7 @@ def test_an_urgent_reminder_comes_when_the_post_is_nearly_due(world, channels, t
     dave, cliff, _ann = team
     _two_steps(world, dave, cliff, reminder_after_hours=0)
     post = _write(world.bob, channels, scheduled_at=timezone.now() + timedelta(hours=5))
+    assert post.scheduled_at is not None
     moment = post.scheduled_at - timedelta(hours=1)
     assert actions.send_approval_reminders(moment) == 1
     assert actions.send_approval_reminders(moment) == 0
