@@ -122,13 +122,31 @@ WEEK_PLAN = {
 
 def _plan_a_week(users: dict[str, User]) -> None:
     """Scheduled posts over the coming week so the calendar and dispatcher have work."""
-    from minbar.publishing.actions import PostInput, create_post
+    from minbar.publishing.actions import (
+        PolicyInput,
+        PostInput,
+        StepInput,
+        create_post,
+        update_approval_policy,
+    )
     from minbar.publishing.models import Post
 
     for slug, plan in WEEK_PLAN.items():
         workspace = Workspace.objects.get(slug=slug)
         if Post.objects.filter(workspace=workspace).exists():
             continue
+        if slug == ENGLISH_SLUG:
+            # Two named steps, the second shared with the client, to show the route.
+            update_approval_policy(
+                Actor(user=users[OWNER], via="system"),
+                access_for(users[OWNER], slug),
+                PolicyInput(
+                    steps=[
+                        StepInput("Editor review", [users["eli"].pk]),
+                        StepInput("Client sign-off", [users["client"].pk]),
+                    ]
+                ),
+            )
         channels = [
             c.pk
             for c in Channel.objects.filter(workspace=workspace, network="sandbox")

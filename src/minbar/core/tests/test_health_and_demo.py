@@ -64,6 +64,12 @@ def test_demo_seed_is_idempotent_and_writes_credentials(settings, tmp_path):
         posts = Post.objects.filter(workspace__slug=slug)
         assert posts.filter(state="scheduled").count() >= 3
         assert posts.filter(state="awaiting_approval").count() == 1
+    # The English brand routes posts through an editor, then the client.
+    waiting = Post.objects.get(workspace__slug="oasis-coffee", state="awaiting_approval")
+    assert [step["name"] for step in waiting.approval_steps] == [
+        "Editor review",
+        "Client sign-off",
+    ]
     # Each brand has sandbox channels that already show activity.
     from minbar.channels.models import Channel
 
