@@ -183,7 +183,8 @@ class PostCommentOut(Schema):
 
 
 class PostCommentIn(Schema):
-    body: str
+    # Defaults so the workspace is checked before the body (outsiders learn nothing).
+    body: str = ""
     internal: bool = False
 
 
