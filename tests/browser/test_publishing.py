@@ -16,7 +16,7 @@ from minbar.publishing.models import Post, TargetState
 from minbar.workspaces.access import access_for
 from minbar.workspaces.models import Membership
 
-from .test_shell import sign_in
+from .test_shell import assert_accessible, assert_direction, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -82,4 +82,58 @@ def test_contributor_schedules_editor_approves_and_it_goes_out(
     page.reload()
     expect(page.locator('[data-testid="targets-table"] .state-published')).to_have_count(2)
     assert set(post.targets.values_list("state", flat=True)) == {TargetState.PUBLISHED}
+    assert page_problems.unexpected() == []
+
+
+def test_owner_sets_two_steps_and_the_client_signs_off_in_arabic(
+    page: Page, world, sandbox_channels, page_problems, arabic
+):
+    dave = make_user("dave", first_name="Dave")
+    cliff = make_user("cliff", first_name="Cliff", language="ar")
+    Membership.objects.create(user=dave, workspace=world.acme, role="editor")
+    Membership.objects.create(user=cliff, workspace=world.acme, role="client")
+
+    sign_in(page, "alice")
+    page.goto("/w/acme/publishing/approvals/settings/")
+    assert_accessible(page, "the approval settings")
+    page.get_by_label("Every post, including editors' and admins'").check()
+    page.locator("#step-name-0").fill("Legal")
+    page.locator(f"input[name=approvers_0][value='{dave.pk}']").check()
+    page.locator("#step-name-1").fill("Client sign-off")
+    page.locator(f"input[name=approvers_1][value='{cliff.pk}']").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Approval settings saved")
+
+    page.goto("/w/acme/publishing/new/")
+    page.locator(f"input[name=channels][value='{sandbox_channels[0].pk}']").check()
+    page.locator("#id_text").fill("Cardamom latte is back")
+    page.get_by_label("Publish now").check()
+    page.locator("main form.composer button[type=submit]").click()
+    expect(page.locator(".messages")).to_contain_text("Sent for approval")
+    expect(page.get_by_test_id("approval-route")).to_contain_text("Legal")
+
+    page.context.clear_cookies()
+    sign_in(page, "dave")
+    page.goto("/w/acme/publishing/approvals/")
+    page.get_by_test_id("waiting-for-me").get_by_role("link").first.click()
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Approved")
+
+    page.context.clear_cookies()
+    sign_in(page, "cliff")
+    assert_direction(page, "ar")
+    page.goto("/w/acme/publishing/approvals/")
+    assert_accessible(page, "the approvals page (ar)")
+    page.get_by_test_id("waiting-for-me").get_by_role("link").first.click()
+    comments = page.get_by_test_id("comments")
+    comments.get_by_role("button", name="@dave").click()
+    expect(comments.locator("textarea")).to_have_value("@dave ")
+    comments.locator("textarea").type("رائع")
+    comments.get_by_role("button", name=arabic["Comment"], exact=True).click()
+    expect(page.get_by_test_id("comments")).to_contain_text("@dave رائع")
+    page.get_by_role("button", name=arabic["Approve"], exact=True).click()
+    # The last step approved a "publish now" post: it goes out at once.
+    expect(page.locator('[data-testid="targets-table"] .state-published')).to_have_count(1)
+    assert Post.objects.get().state == "published"
+    assert dave.notifications.filter(kind="publishing.mention").exists()
     assert page_problems.unexpected() == []
