@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "post.changes_requested": _("Asked for changes to a post"),
     "post.rejected": _("Rejected a post"),
     "post.commented": _("Commented on a post"),
+    "post.restored": _("Restored an earlier version of a post"),
     "approvals.updated": _("Changed how posts are approved"),
     "post.cancelled": _("Cancelled a post"),
     "post.retried": _("Retried a post"),

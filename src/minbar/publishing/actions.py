@@ -798,3 +798,51 @@ def send_approval_reminders(moment: datetime | None = None, limit: int = 200) ->
             _ask_current_step(post, reminder=True)
         sent += 1
     return sent
+
+
+# -- version history ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def restore_version(actor: Actor, access: WorkspaceAccess, post_id: int, number: int) -> Post:
+    """Bring back an earlier version's content as a new version; the schedule stays.
+
+    Channels removed since are left out. A restored post goes through the same
+    checks and approval as any edit.
+    """
+    post = get_post(access, post_id)
+    version = post.versions.filter(number=number).first()
+    if version is None:
+        raise NotFound(_("No such version."))
+    snap = version.snapshot
+    existing = set(Channel.objects.filter(workspace=access.workspace).values_list("pk", flat=True))
+    targets = [t for t in snap.get("targets", []) if t.get("channel") in existing]
+    keeps_time = (
+        post.state in (PostState.SCHEDULED, PostState.AWAITING_APPROVAL, PostState.APPROVED)
+        and post.scheduled_at is not None
+        and post.scheduled_at > timezone.now()
+        and targets
+    )
+    post_input = PostInput(
+        text=snap.get("text", ""),
+        link=snap.get("link", ""),
+        first_comment=snap.get("first_comment", ""),
+        thread=list(snap.get("thread", [])),
+        tags=list(snap.get("tags", [])),
+        notes=snap.get("notes", ""),
+        channel_ids=[t["channel"] for t in targets],
+        variants={
+            t["channel"]: Variant(text=t.get("text"), first_comment=t.get("first_comment", ""))
+            for t in targets
+            if t.get("text") is not None or t.get("first_comment")
+        },
+        when="at" if keeps_time else "draft",
+        scheduled_at=post.scheduled_at,
+        scheduled_time_zone=post.scheduled_time_zone,
+    )
+    post = update_post(actor, access, post.pk, post_input)
+    _event(post, actor, "restored", restored_version=number, version=post.version)
+    record(
+        actor, "post.restored", workspace=access.workspace, target=post, data={"version": number}
+    )
+    return post

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 EVENT_LABELS: dict[str, StrOrPromise] = {
     "created": _("created the post"),
     "edited": _("edited the post"),
+    "restored": _("restored an earlier version"),
     "submitted": _("submitted it for approval"),
     "approved": _("approved"),
     "changes_requested": _("asked for changes"),

@@ -25,6 +25,16 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/reject/", views.reject, name="reject"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/comments/", views.comment, name="comment"),
+    path(
+        "w/<slug:slug>/publishing/posts/<int:post_id>/versions/",
+        views.versions,
+        name="versions",
+    ),
+    path(
+        "w/<slug:slug>/publishing/posts/<int:post_id>/versions/<int:number>/restore/",
+        views.restore,
+        name="restore",
+    ),
     path("w/<slug:slug>/publishing/approvals/", views.approvals_queue, name="approvals"),
     path(
         "w/<slug:slug>/publishing/approvals/settings/",

@@ -17,6 +17,7 @@ from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
 from minbar.publishing import actions, approvals, bulk, calendar
+from minbar.publishing import versions as post_versions
 from minbar.publishing.forms import (
     MAX_STEPS,
     THREAD_SEPARATOR,
@@ -344,6 +345,54 @@ def _posted_steps(data: QueryDict) -> list[dict[str, Any]]:
         }
         for i in range(MAX_STEPS)
     ]
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def versions(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    """Every saved version, newest first, each with what changed from the one before."""
+    try:
+        post = actions.get_post(access, post_id)
+    except ActionError:
+        raise Http404 from None
+    names = dict(Channel.objects.filter(workspace=access.workspace).values_list("pk", "handle"))
+    saved = list(post.versions.select_related("author").order_by("number"))
+    rows = []
+    previous: dict[str, Any] = {}
+    for version in saved:
+        rows.append(
+            {
+                "version": version,
+                "changes": post_versions.changes(previous, version.snapshot, names),
+                "current": version.number == post.version,
+            }
+        )
+        previous = version.snapshot
+    rows.reverse()
+    return render(
+        request,
+        "publishing/versions.html",
+        {
+            "post": post,
+            "rows": rows,
+            "can_restore": access.can(Perm.CREATE_CONTENT)
+            and post.state in actions.EDITABLE_STATES,
+        },
+    )
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def restore(
+    request: HttpRequest, access: WorkspaceAccess, post_id: int, number: int
+) -> HttpResponse:
+    actor = Actor.from_request(request)
+    return _act(
+        request,
+        access,
+        post_id,
+        _("Version %(n)d restored as a new version.") % {"n": number},
+        lambda: actions.restore_version(actor, access, post_id, number),
+    )
 
 
 @workspace_view(Perm.CREATE_CONTENT)

@@ -114,6 +114,7 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "prefix": acme_objects["token"].token.prefix,
         "channel_id": str(acme_objects["channel"].pk),
         "post_id": str(acme_objects["post"].pk),
+        "number": "1",
         "asset_id": str(acme_objects["asset"].pk),
         "target_id": str(acme_objects["target"].pk),
         "network": "sandbox",
