@@ -1,0 +1,180 @@
+"""Every change a person makes in the inbox: assign, tag, close, mark spam, note, reply, hide."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minbar.accounts.models import User
+from minbar.audit.actions import record
+from minbar.connectors.errors import ConnectorError, NotSupported, OutcomeUnknown
+from minbar.connectors.types import PostRequest, RemoteRef
+from minbar.core.actor import Actor
+from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from minbar.inbox.models import Item, Note, Reply, ReplyState, Status
+from minbar.workspaces.access import WorkspaceAccess
+from minbar.workspaces.models import Membership
+from minbar.workspaces.roles import Perm, has_perm
+
+MAX_TAGS = 20
+
+
+def items_for(access: WorkspaceAccess) -> QuerySet[Item]:
+    if not access.can(Perm.VIEW_INBOX):
+        return Item.objects.none()
+    return Item.objects.filter(workspace=access.workspace)
+
+
+def get_item(access: WorkspaceAccess, item_id: int) -> Item:
+    item = items_for(access).select_related("channel", "contact", "assignee").filter(pk=item_id)
+    found = item.first()
+    if found is None:
+        raise NotFound(_("No such conversation item."))
+    return found
+
+
+def _engaging(access: WorkspaceAccess, item_id: int) -> Item:
+    item = get_item(access, item_id)
+    if not access.can(Perm.ENGAGE):
+        raise NotAllowed(_("Your role does not allow answering the inbox."))
+    return item
+
+
+def assign(actor: Actor, access: WorkspaceAccess, item_ids: list[int], user_id: int | None) -> int:
+    """Give items to a member (or to nobody); returns how many changed."""
+    assignee = None
+    if user_id is not None:
+        membership = (
+            Membership.objects.filter(workspace=access.workspace, user_id=user_id)
+            .select_related("user")
+            .first()
+        )
+        if membership is None or not has_perm(membership.role, Perm.ENGAGE):
+            raise InvalidInput(
+                _("Choose a member of this workspace."), fields={"assignee": _("Unknown.")}
+            )
+        assignee = membership.user
+    items = [_engaging(access, pk) for pk in item_ids]
+    for item in items:
+        item.assignee = assignee
+        item.assigned_at = timezone.now() if assignee else None
+        item.save(update_fields=["assignee", "assigned_at"])
+    record(
+        actor,
+        "inbox.assigned",
+        workspace=access.workspace,
+        data={"items": item_ids, "assignee": user_id},
+    )
+    return len(items)
+
+
+def set_status(actor: Actor, access: WorkspaceAccess, item_ids: list[int], status: str) -> int:
+    if status not in Status.values:
+        raise InvalidInput(_("Choose open, closed or spam."), fields={"status": _("Unknown.")})
+    items = [_engaging(access, pk) for pk in item_ids]
+    now = timezone.now()
+    for item in items:
+        item.status = status
+        item.closed_at = now if status != Status.OPEN else None
+        item.save(update_fields=["status", "closed_at"])
+    record(actor, f"inbox.{status}", workspace=access.workspace, data={"items": item_ids})
+    return len(items)
+
+
+def tag(
+    actor: Actor, access: WorkspaceAccess, item_ids: list[int], add: list[str], remove: list[str]
+) -> int:
+    add = [t.strip()[:50] for t in add if t.strip()]
+    items = [_engaging(access, pk) for pk in item_ids]
+    for item in items:
+        tags = [t for t in item.tags if t not in remove]
+        tags += [t for t in add if t not in tags]
+        if len(tags) > MAX_TAGS:
+            raise InvalidInput(
+                _("At most %(n)d tags per item.") % {"n": MAX_TAGS}, fields={"tags": _("Too many.")}
+            )
+        item.tags = tags
+        item.save(update_fields=["tags"])
+    record(actor, "inbox.tagged", workspace=access.workspace, data={"items": item_ids, "add": add})
+    return len(items)
+
+
+def add_note(actor: Actor, access: WorkspaceAccess, item_id: int, body: str) -> Note:
+    item = _engaging(access, item_id)
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Write the note first."), fields={"body": _("Required.")})
+    return Note.objects.create(item=item, author=actor.user, body=body[:5000])
+
+
+def reply(actor: Actor, access: WorkspaceAccess, item_id: int, text: str) -> Reply:
+    """Answer on the network, in the thread. The reply is stored first and kept whatever happens."""
+    item = _engaging(access, item_id)
+    text = text.strip()
+    if not text:
+        raise InvalidInput(_("Write the reply first."), fields={"text": _("Required.")})
+    if not item.answerable:
+        raise Conflict(
+            _("This item cannot be answered on %(network)s.") % {"network": item.channel.network}
+        )
+    answer = Reply.objects.create(item=item, author=actor.user, text=text)
+    record(actor, "inbox.replied", workspace=access.workspace, data={"item": item.pk})
+    _send(answer, item)
+    return answer
+
+
+def retry_reply(actor: Actor, access: WorkspaceAccess, reply_id: int) -> Reply:
+    answer = Reply.objects.filter(item__workspace=access.workspace, pk=reply_id).first()
+    if answer is None:
+        raise NotFound(_("No such reply."))
+    item = _engaging(access, answer.item_id)
+    if answer.state != ReplyState.FAILED:
+        raise Conflict(_("Only a reply that failed can be sent again."))
+    Reply.objects.filter(pk=answer.pk).update(state=ReplyState.SENDING)
+    _send(answer, item)
+    return answer
+
+
+def _send(answer: Reply, item: Item) -> None:
+    from minbar.channels.actions import connector_for, note_failure
+
+    try:
+        result = connector_for(item.channel).reply(
+            RemoteRef(item.reply_remote_id, item.reply_url),
+            PostRequest(text=answer.text, idempotency_key=answer.idempotency_key),
+        )
+    except OutcomeUnknown as exc:
+        answer.state, answer.error_message, answer.error_detail = (
+            ReplyState.UNCONFIRMED,
+            exc.message,
+            exc.detail,
+        )
+    except ConnectorError as exc:
+        answer.state, answer.error_message, answer.error_detail = (
+            ReplyState.FAILED,
+            exc.message,
+            exc.detail,
+        )
+        if not isinstance(exc, NotSupported):
+            note_failure(item.channel, exc)
+    else:
+        answer.state, answer.remote_id, answer.url = ReplyState.SENT, result.remote_id, result.url
+        answer.sent_at = timezone.now()
+        answer.error_message = answer.error_detail = ""
+        with transaction.atomic():
+            Item.objects.filter(pk=item.pk, first_response_at__isnull=True).update(
+                first_response_at=answer.sent_at
+            )
+    answer.save()
+
+
+def members_who_engage(access: WorkspaceAccess) -> list[User]:
+    return [
+        m.user
+        for m in Membership.objects.filter(workspace=access.workspace, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+        if has_perm(m.role, Perm.ENGAGE)
+    ]

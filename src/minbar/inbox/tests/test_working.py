@@ -1,0 +1,181 @@
+"""Working the inbox: permissions, filters, assign/close/tag, notes and replies that are kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD, make_user
+from minbar.accounts.models import User
+from minbar.channels.actions import connector_for
+from minbar.connectors.types import Author, Interaction, InteractionKind, PostRequest, RemoteRef
+from minbar.core.actor import Actor
+from minbar.core.errors import NotAllowed, NotFound
+from minbar.inbox import actions, ingestion
+from minbar.inbox.models import Item, ReplyState
+from minbar.publishing.tests.test_dispatcher_helpers import (
+    network_posts,
+    sandbox_channel,
+    set_faults,
+)
+from minbar.sandbox.tests.helpers import route_sandbox_in_process
+from minbar.workspaces.access import WorkspaceAccess, access_for
+from minbar.workspaces.models import Membership
+
+
+@pytest.fixture
+def items(world, monkeypatch):
+    route_sandbox_in_process(monkeypatch)
+    channel = sandbox_channel(world)
+    post = channel_post = None
+
+    channel_post = connector_for(channel).publish(PostRequest(text="New blend"))
+    post = channel_post.remote_id
+    ingestion.ingest(
+        channel,
+        [
+            Interaction(
+                remote_id=f"x{n}",
+                kind=InteractionKind.COMMENT,
+                author=Author(remote_id=f"u{n}", handle=f"@fan{n}", display_name=f"Fan {n}"),
+                created_at=datetime(2026, 11, 20, 9, n, tzinfo=UTC),
+                text=text,
+                post=RemoteRef(post),
+                parent=RemoteRef(post),
+                ref=RemoteRef(post),
+            )
+            for n, text in enumerate(["Where is the shop?", "القهوة رائعة", "Too pricey"])
+        ],
+    )
+    return list(Item.objects.order_by("remote_id"))
+
+
+def _as(user: User) -> tuple[Actor, WorkspaceAccess]:
+    return Actor(user=user), access_for(user, "acme")
+
+
+def test_outsider_gets_404_and_client_403_for_the_inbox(world, items):
+    outsider = Client()
+    outsider.login(username="charlie", password=PASSWORD)
+    assert outsider.get("/w/acme/inbox/").status_code == 404
+    assert outsider.get(f"/w/acme/inbox/{items[0].pk}/").status_code == 404
+    assert outsider.post(f"/w/acme/inbox/{items[0].pk}/reply/", {"text": "hi"}).status_code == 404
+    client_user = make_user("cliff")
+    Membership.objects.create(user=client_user, workspace=world.acme, role="client")
+    viewer = Client()
+    viewer.login(username="cliff", password=PASSWORD)
+    assert viewer.get("/w/acme/inbox/").status_code == 403
+    with pytest.raises(NotFound):
+        actions.get_item(access_for(world.charlie, "globex"), items[0].pk)
+
+
+def test_analyst_reads_but_cannot_act(world, items):
+    ann = make_user("ann")
+    Membership.objects.create(user=ann, workspace=world.acme, role="analyst")
+    analyst = Client()
+    analyst.login(username="ann", password=PASSWORD)
+    assert analyst.get("/w/acme/inbox/").status_code == 200
+    assert (
+        analyst.post(f"/w/acme/inbox/{items[0].pk}/act/", {"action": "closed"}).status_code == 403
+    )
+    with pytest.raises(NotAllowed):
+        actions.set_status(*_as(ann), [items[0].pk], "closed")
+
+
+def test_filters_narrow_the_list(world, items):
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    actions.assign(*_as(world.alice), [items[0].pk], world.bob.pk)
+    actions.set_status(*_as(world.alice), [items[2].pk], "closed")
+    page = member.get("/w/acme/inbox/").content.decode()
+    assert "Where is the shop?" in page and "Too pricey" not in page
+    mine = member.get("/w/acme/inbox/?assignee=me").content.decode()
+    assert "Where is the shop?" in mine and "القهوة رائعة" not in mine
+    search = member.get("/w/acme/inbox/?q=%D8%A7%D9%84%D9%82%D9%87%D9%88%D8%A9").content.decode()
+    assert "القهوة رائعة" in search and "Where is the shop?" not in search
+    closed = member.get("/w/acme/inbox/?status=closed").content.decode()
+    assert "Too pricey" in closed
+
+
+def test_bulk_assign_close_and_tag(world, items):
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    ids = [str(items[0].pk), str(items[1].pk)]
+    member.post("/w/acme/inbox/bulk/", {"items": ids, "action": "tag", "tag": "question, shop"})
+    member.post(
+        "/w/acme/inbox/bulk/", {"items": ids, "action": "assign", "assignee": str(world.bob.pk)}
+    )
+    member.post("/w/acme/inbox/bulk/", {"items": ids, "action": "closed"})
+    for item in Item.objects.filter(pk__in=ids):
+        assert item.tags == ["question", "shop"] and item.assignee == world.bob
+        assert item.status == "closed" and item.closed_at is not None
+    tagged = member.get("/w/acme/inbox/?status=all&tag=shop").content.decode()
+    assert "Where is the shop?" in tagged and "Too pricey" not in tagged
+
+
+def test_assigning_someone_outside_the_workspace_is_refused(world, items):
+    from minbar.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        actions.assign(*_as(world.alice), [items[0].pk], world.charlie.pk)
+
+
+def test_reply_goes_out_in_the_thread_and_counts_as_the_first_response(world, items):
+    answer = actions.reply(*_as(world.bob), items[0].pk, "Riyadh, King Fahd Road")
+    assert answer.state == ReplyState.SENT and answer.remote_id
+    item = Item.objects.get(pk=items[0].pk)
+    assert item.first_response_at == answer.sent_at
+    replies = network_posts(item.channel, replies=True)
+    assert any(p.text == "Riyadh, King Fahd Road" for p in replies)
+
+
+def test_a_reply_that_fails_is_kept_with_the_reason_and_can_be_sent_again(world, items):
+    set_faults(items[0].channel, fail_next=["server_error"])
+    answer = actions.reply(*_as(world.bob), items[0].pk, "On its way")
+    assert answer.state == ReplyState.FAILED and answer.error_message
+    assert Item.objects.get(pk=items[0].pk).first_response_at is None
+    again = actions.retry_reply(*_as(world.bob), answer.pk)
+    assert again.state == ReplyState.SENT
+
+
+def test_a_reply_whose_outcome_is_unknown_is_not_sent_again_blindly(world, items):
+    set_faults(items[0].channel, fail_next=["ambiguous"])
+    answer = actions.reply(*_as(world.bob), items[0].pk, "Maybe")
+    assert answer.state == ReplyState.UNCONFIRMED
+    from minbar.core.errors import Conflict
+
+    with pytest.raises(Conflict):
+        actions.retry_reply(*_as(world.bob), answer.pk)
+
+
+def test_detail_page_shows_the_thread_notes_and_reply_form(world, items):
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    member.post(f"/w/acme/inbox/{items[1].pk}/note/", {"body": "VIP, answer in Arabic"})
+    page = member.get(f"/w/acme/inbox/{items[1].pk}/").content.decode()
+    assert "القهوة رائعة" in page and "VIP, answer in Arabic" in page
+    assert 'name="text"' in page and 'dir="auto"' in page
+
+
+def test_inbox_through_the_api(world, items):
+    api = Client()
+    api.login(username="bob", password=PASSWORD)
+    listed = api.get("/api/v1/workspaces/acme/inbox").json()
+    assert listed["count"] == 3 and listed["items"][0]["contact"]["handle"].startswith("@fan")
+    changed = api.post(
+        "/api/v1/workspaces/acme/inbox-changes",
+        {"items": [items[2].pk], "status": "closed", "add_tags": ["price"]},
+        content_type="application/json",
+    ).json()
+    assert changed[0]["status"] == "closed" and changed[0]["tags"] == ["price"]
+    sent = api.post(
+        f"/api/v1/workspaces/acme/inbox/{items[0].pk}/replies",
+        {"text": "Olaya Street"},
+        content_type="application/json",
+    )
+    assert sent.status_code == 201 and sent.json()["state"] == "sent"
+    outsider = Client()
+    outsider.login(username="charlie", password=PASSWORD)
+    assert outsider.get(f"/api/v1/workspaces/acme/inbox/{items[0].pk}").status_code == 404

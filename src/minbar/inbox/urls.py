@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from minbar.inbox import views
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("w/<slug:slug>/inbox/", views.inbox, name="list"),
+    path("w/<slug:slug>/inbox/bulk/", views.bulk, name="bulk"),
+    path("w/<slug:slug>/inbox/<int:item_id>/", views.detail, name="detail"),
+    path("w/<slug:slug>/inbox/<int:item_id>/act/", views.act, name="act"),
+    path("w/<slug:slug>/inbox/<int:item_id>/reply/", views.reply, name="reply"),
+    path("w/<slug:slug>/inbox/<int:item_id>/note/", views.note, name="note"),
+    path(
+        "w/<slug:slug>/inbox/<int:item_id>/replies/<int:reply_id>/retry/",
+        views.retry_reply,
+        name="retry_reply",
+    ),
+]

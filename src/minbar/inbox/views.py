@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from minbar.channels.models import Channel
+from minbar.core.actor import Actor
+from minbar.core.errors import ActionError
+from minbar.inbox import actions
+from minbar.inbox.models import Item, Kind, Status
+from minbar.workspaces.access import WorkspaceAccess
+from minbar.workspaces.decorators import workspace_view
+from minbar.workspaces.roles import Perm
+
+PER_PAGE = 50
+
+
+def filtered(
+    request: HttpRequest, access: WorkspaceAccess
+) -> tuple[QuerySet[Item], dict[str, str]]:
+    """The inbox as the query string narrows it; also returns the filters for the form."""
+    query = {
+        key: request.GET.get(key, "").strip()
+        for key in ("status", "channel", "kind", "assignee", "sentiment", "q", "tag")
+    }
+    query["status"] = query["status"] or Status.OPEN
+    items = actions.items_for(access).select_related("channel", "contact", "assignee")
+    if query["status"] != "all":
+        items = items.filter(status=query["status"])
+    if query["channel"].isdigit():
+        items = items.filter(channel_id=int(query["channel"]))
+    if query["kind"] in Kind.values:
+        items = items.filter(kind=query["kind"])
+    if query["assignee"] == "me":
+        items = items.filter(assignee=request.user)  # type: ignore[misc]
+    elif query["assignee"] == "none":
+        items = items.filter(assignee__isnull=True)
+    elif query["assignee"].isdigit():
+        items = items.filter(assignee_id=int(query["assignee"]))
+    if query["sentiment"] in ("positive", "neutral", "negative"):
+        items = items.filter(sentiment=query["sentiment"])
+    if query["q"]:
+        items = items.filter(
+            Q(text__icontains=query["q"])
+            | Q(contact__handle__icontains=query["q"])
+            | Q(contact__display_name__icontains=query["q"])
+        )
+    return items, query
+
+
+@workspace_view(Perm.VIEW_INBOX)
+def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    items, query = filtered(request, access)
+    if query["tag"]:
+        # SQLite's JSON fields cannot answer "contains", so tags are matched here.
+        wanted = query["tag"]
+        ids = [pk for pk, tags in items.values_list("pk", "tags") if wanted in (tags or [])]
+        items = items.filter(pk__in=ids)
+    page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
+    counts = {row["status"]: row["n"] for row in _status_counts(actions.items_for(access))}
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "inbox/list.html",
+        {
+            "page": page,
+            "query": query,
+            "tabs": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
+            "statuses": Status.choices,
+            "kinds": Kind.choices,
+            "channels": Channel.objects.filter(workspace=access.workspace),
+            "members": actions.members_who_engage(access),
+            "can_engage": access.can(Perm.ENGAGE),
+            "querystring": keep.urlencode(),
+        },
+    )
+
+
+def _status_counts(items: QuerySet[Item]) -> list[dict[str, Any]]:
+    from django.db.models import Count
+
+    return [dict(row) for row in items.values("status").annotate(n=Count("id")).order_by()]
+
+
+@workspace_view(Perm.VIEW_INBOX)
+def detail(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResponse:
+    try:
+        item = actions.get_item(access, item_id)
+    except ActionError:
+        raise Http404 from None
+    chain: list[Item] = []
+    parent = item.parent
+    while parent is not None and len(chain) < 20:
+        chain.append(parent)
+        parent = parent.parent
+    chain.reverse()
+    thread = (
+        list(item.conversation.items.select_related("contact").order_by("remote_created_at"))
+        if item.conversation
+        else [*chain, item, *item.children.select_related("contact")]
+    )
+    return render(
+        request,
+        "inbox/detail.html",
+        {
+            "item": item,
+            "thread": thread,
+            "replies": item.replies.select_related("author"),
+            "notes": item.notes.select_related("author"),
+            "members": actions.members_who_engage(access),
+            "can_engage": access.can(Perm.ENGAGE),
+            "statuses": Status.choices,
+        },
+    )
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    return [int(v) for v in request.POST.getlist("items") if v.isdigit()]
+
+
+@workspace_view(Perm.ENGAGE)
+@require_POST
+def bulk(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """One action on the ticked items: assign, close, reopen, mark spam, tag."""
+    actor = Actor.from_request(request)
+    ids = _ids(request)
+    action = request.POST.get("action", "")
+    back = request.POST.get("next", "") or ""
+    try:
+        if not ids:
+            raise ActionError(_("Tick the items first."))
+        if action == "assign":
+            raw = request.POST.get("assignee", "")
+            n = actions.assign(actor, access, ids, int(raw) if raw.isdigit() else None)
+        elif action in Status.values:
+            n = actions.set_status(actor, access, ids, action)
+        elif action == "tag":
+            n = actions.tag(actor, access, ids, request.POST.get("tag", "").split(","), [])
+        else:
+            raise ActionError(_("Choose what to do with the ticked items."))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)d item(s) updated.") % {"n": n})
+    url = f"/w/{access.workspace.slug}/inbox/"
+    return redirect(f"{url}?{back}" if back else url)
+
+
+def _on_item(
+    request: HttpRequest, access: WorkspaceAccess, item_id: int, call: Any, done: str
+) -> HttpResponse:
+    try:
+        call()
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("inbox:detail", slug=access.workspace.slug, item_id=item_id)
+
+
+@workspace_view(Perm.ENGAGE)
+@require_POST
+def act(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResponse:
+    """The item page's buttons: status, assignee, tags."""
+    actor = Actor.from_request(request)
+    action = request.POST.get("action", "")
+    if action == "assign":
+        raw = request.POST.get("assignee", "")
+        return _on_item(
+            request,
+            access,
+            item_id,
+            lambda: actions.assign(actor, access, [item_id], int(raw) if raw.isdigit() else None),
+            _("Assignment saved."),
+        )
+    if action == "tag":
+        return _on_item(
+            request,
+            access,
+            item_id,
+            lambda: actions.tag(
+                actor,
+                access,
+                [item_id],
+                request.POST.get("add", "").split(","),
+                request.POST.getlist("remove"),
+            ),
+            _("Tags saved."),
+        )
+    return _on_item(
+        request,
+        access,
+        item_id,
+        lambda: actions.set_status(actor, access, [item_id], action),
+        _("Saved."),
+    )
+
+
+@workspace_view(Perm.ENGAGE)
+@require_POST
+def reply(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    try:
+        answer = actions.reply(actor, access, item_id, request.POST.get("text", ""))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        if answer.state == "sent":
+            messages.success(request, _("Reply sent."))
+        else:
+            messages.error(
+                request,
+                _("The reply was kept but not sent: %(reason)s") % {"reason": answer.error_message},
+            )
+    return redirect("inbox:detail", slug=access.workspace.slug, item_id=item_id)
+
+
+@workspace_view(Perm.ENGAGE)
+@require_POST
+def retry_reply(
+    request: HttpRequest, access: WorkspaceAccess, item_id: int, reply_id: int
+) -> HttpResponse:
+    actor = Actor.from_request(request)
+    return _on_item(
+        request,
+        access,
+        item_id,
+        lambda: actions.retry_reply(actor, access, reply_id),
+        _("Trying again."),
+    )
+
+
+@workspace_view(Perm.ENGAGE)
+@require_POST
+def note(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    return _on_item(
+        request,
+        access,
+        item_id,
+        lambda: actions.add_note(actor, access, item_id, request.POST.get("body", "")),
+        _("Note added."),
+    )
