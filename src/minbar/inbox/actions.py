@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -13,7 +16,7 @@ from minbar.connectors.errors import ConnectorError, NotSupported, OutcomeUnknow
 from minbar.connectors.types import PostRequest, RemoteRef
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from minbar.inbox.models import Item, Note, Reply, ReplyState, Status
+from minbar.inbox.models import Item, Note, Reply, ReplyState, SavedReply, Status, Viewing
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.models import Membership
 from minbar.workspaces.roles import Perm, has_perm
@@ -178,3 +181,119 @@ def members_who_engage(access: WorkspaceAccess) -> list[User]:
         .order_by("user__username")
         if has_perm(m.role, Perm.ENGAGE)
     ]
+
+
+# -- moderation --------------------------------------------------------------------------
+
+
+def moderate(actor: Actor, access: WorkspaceAccess, item_id: int, what: str) -> Item:
+    """Hide, show again or delete a comment on the network, where the network allows it."""
+    from minbar.channels.actions import connector_for
+
+    item = _engaging(access, item_id)
+    connector = connector_for(item.channel)
+    caps = connector.account_capabilities()
+    ref = RemoteRef(item.remote_id, item.url)
+    network = caps.label
+    if what in ("hide", "unhide"):
+        if not caps.can_hide:
+            raise Conflict(_("%(network)s does not let apps hide comments.") % {"network": network})
+        call = lambda: connector.hide(ref, hidden=what == "hide")  # noqa: E731
+    elif what == "delete":
+        if not caps.can_delete_interactions:
+            raise Conflict(
+                _("%(network)s does not let apps delete comments.") % {"network": network}
+            )
+        call = lambda: connector.delete_interaction(ref)  # noqa: E731
+    else:
+        raise InvalidInput(_("Choose hide, show or delete."), fields={"action": _("Unknown.")})
+    if item.deleted_at is not None:
+        raise Conflict(_("This item was already deleted on the network."))
+    try:
+        call()
+    except ConnectorError as exc:
+        raise Conflict(
+            _("%(network)s refused: %(reason)s") % {"network": network, "reason": exc.message}
+        ) from exc
+    if what == "delete":
+        item.deleted_at = timezone.now()
+        item.status = Status.CLOSED
+        item.closed_at = item.closed_at or item.deleted_at
+    else:
+        item.hidden = what == "hide"
+    item.save(update_fields=["deleted_at", "status", "closed_at", "hidden"])
+    record(actor, f"inbox.{what}", workspace=access.workspace, data={"item": item.pk})
+    return item
+
+
+# -- saved replies -----------------------------------------------------------------------
+
+VARIABLES = ("first_name", "name", "handle", "brand", "agent")
+
+
+def save_reply_template(
+    actor: Actor, access: WorkspaceAccess, title: str, body: str, language: str = ""
+) -> SavedReply:
+    if not access.can(Perm.ENGAGE):
+        raise NotAllowed(_("Your role does not allow answering the inbox."))
+    fields = {}
+    if not title.strip():
+        fields["title"] = _("Required.")
+    if not body.strip():
+        fields["body"] = _("Required.")
+    unknown = sorted(set(re.findall(r"\{(\w+)\}", body)) - set(VARIABLES))
+    if unknown:
+        fields["body"] = _("Unknown variables: %(names)s. Use %(known)s.") % {
+            "names": ", ".join("{" + u + "}" for u in unknown),
+            "known": ", ".join("{" + v + "}" for v in VARIABLES),
+        }
+    if language not in ("", "en", "ar"):
+        fields["language"] = _("Choose English, Arabic or any.")
+    if fields:
+        raise InvalidInput(_("The saved reply needs a fix."), fields=fields)
+    saved = SavedReply.objects.create(
+        workspace=access.workspace,
+        title=title.strip()[:120],
+        body=body.strip(),
+        language=language,
+        created_by=actor.user,
+    )
+    record(actor, "inbox.saved_reply_created", workspace=access.workspace, target=saved)
+    return saved
+
+
+def delete_reply_template(actor: Actor, access: WorkspaceAccess, saved_id: int) -> None:
+    if not access.can(Perm.ENGAGE):
+        raise NotAllowed(_("Your role does not allow answering the inbox."))
+    deleted, _rows = SavedReply.objects.filter(workspace=access.workspace, pk=saved_id).delete()
+    if not deleted:
+        raise NotFound(_("No such saved reply."))
+    record(actor, "inbox.saved_reply_deleted", workspace=access.workspace)
+
+
+def fill(saved: SavedReply, item: Item, agent: User | None) -> str:
+    """The saved reply's text for this item: variables replaced, unknown ones left as typed."""
+    contact = item.contact
+    name = contact.display_name or contact.handle.lstrip("@")
+    values = {
+        "first_name": name.split()[0] if name.split() else name,
+        "name": name,
+        "handle": contact.handle,
+        "brand": item.workspace.name,
+        "agent": (agent.first_name or agent.username) if agent else "",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), saved.body)
+
+
+# -- who is answering --------------------------------------------------------------------
+
+# Someone who opened an item this recently may still be writing an answer.
+ANSWERING_WINDOW = timedelta(minutes=5)
+
+
+def note_viewing(item: Item, user: User) -> list[User]:
+    """Record that ``user`` has the item open; returns the others who had it open just now."""
+    now = timezone.now()
+    Viewing.objects.update_or_create(item=item, user=user, defaults={"at": now})
+    recent = Viewing.objects.filter(item=item, at__gte=now - ANSWERING_WINDOW).exclude(user=user)
+    return [v.user for v in recent.select_related("user")]

@@ -243,3 +243,40 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"reply to {self.item_id} ({self.state})"
+
+
+class SavedReply(models.Model):
+    """A reply the team reuses; {first_name}, {name}, {handle}, {brand}, {agent} are filled in."""
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="saved_replies"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Viewing(models.Model):
+    """Who has an item open, so two people do not answer the same person twice."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="viewings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "user"], name="one_viewing_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} viewing {self.item_id}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -7,14 +8,17 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from minbar.accounts.models import User
+from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
 from minbar.inbox import actions
-from minbar.inbox.models import Item, Kind, Status
+from minbar.inbox.models import Item, Kind, Reply, SavedReply, Status
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
@@ -96,6 +100,21 @@ def detail(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpR
         item = actions.get_item(access, item_id)
     except ActionError:
         raise Http404 from None
+    return render(request, "inbox/detail.html", _detail_context(request, access, item))
+
+
+def _detail_context(
+    request: HttpRequest, access: WorkspaceAccess, item: Item, draft: str = ""
+) -> dict[str, Any]:
+    user: User = request.user  # type: ignore[assignment]
+    can_engage = access.can(Perm.ENGAGE)
+    others = actions.note_viewing(item, user) if can_engage else []
+    saved = [
+        {"title": s.title, "text": actions.fill(s, item, user), "language": s.language}
+        for s in SavedReply.objects.filter(workspace=access.workspace)
+        if not s.language or not item.language or s.language == item.language[:2]
+    ]
+    caps = connector_for(item.channel).account_capabilities()
     chain: list[Item] = []
     parent = item.parent
     while parent is not None and len(chain) < 20:
@@ -107,19 +126,21 @@ def detail(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpR
         if item.conversation
         else [*chain, item, *item.children.select_related("contact")]
     )
-    return render(
-        request,
-        "inbox/detail.html",
-        {
-            "item": item,
-            "thread": thread,
-            "replies": item.replies.select_related("author"),
-            "notes": item.notes.select_related("author"),
-            "members": actions.members_who_engage(access),
-            "can_engage": access.can(Perm.ENGAGE),
-            "statuses": Status.choices,
-        },
-    )
+    return {
+        "item": item,
+        "thread": thread,
+        "replies": item.replies.select_related("author"),
+        "notes": item.notes.select_related("author"),
+        "members": actions.members_who_engage(access),
+        "can_engage": can_engage,
+        "statuses": Status.choices,
+        "others_viewing": others,
+        "saved_replies": saved,
+        "can_hide": caps.can_hide and item.deleted_at is None,
+        "can_delete": caps.can_delete_interactions and item.deleted_at is None,
+        "loaded_at": timezone.now().isoformat(),
+        "draft": draft,
+    }
 
 
 def _ids(request: HttpRequest) -> list[int]:
@@ -208,8 +229,17 @@ def act(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResp
 @require_POST
 def reply(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResponse:
     actor = Actor.from_request(request)
+    text = request.POST.get("text", "")
     try:
-        answer = actions.reply(actor, access, item_id, request.POST.get("text", ""))
+        item = actions.get_item(access, item_id)
+    except ActionError:
+        raise Http404 from None
+    answered = _answered_since(item, request.POST.get("loaded_at", ""), request.user.pk)
+    if answered and not request.POST.get("send_anyway"):
+        context = _detail_context(request, access, item, draft=text) | {"answered_since": answered}
+        return render(request, "inbox/detail.html", context, status=409)
+    try:
+        answer = actions.reply(actor, access, item_id, text)
     except ActionError as exc:
         messages.error(request, exc.message)
     else:
@@ -221,6 +251,63 @@ def reply(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpRe
                 _("The reply was kept but not sent: %(reason)s") % {"reason": answer.error_message},
             )
     return redirect("inbox:detail", slug=access.workspace.slug, item_id=item_id)
+
+
+def _answered_since(item: Item, loaded_at: str, user_id: Any) -> list[Reply]:
+    """Replies someone else sent after this person opened the item."""
+    try:
+        since = datetime.fromisoformat(loaded_at)
+    except ValueError:
+        return []
+    return list(
+        item.replies.filter(created_at__gt=since)
+        .exclude(author_id=user_id)
+        .select_related("author")
+    )
+
+
+@workspace_view(Perm.ENGAGE)
+@require_POST
+def moderate(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResponse:
+    actor = Actor.from_request(request)
+    what = request.POST.get("action", "")
+    done = {
+        "hide": _("Hidden on the network."),
+        "unhide": _("Shown again on the network."),
+        "delete": _("Deleted on the network."),
+    }.get(what, _("Saved."))
+    return _on_item(
+        request, access, item_id, lambda: actions.moderate(actor, access, item_id, what), done
+    )
+
+
+@workspace_view(Perm.VIEW_INBOX)
+def saved_replies(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    context: dict[str, Any] = {
+        "saved": SavedReply.objects.filter(workspace=access.workspace),
+        "variables": actions.VARIABLES,
+        "can_engage": access.can(Perm.ENGAGE),
+    }
+    if request.method == "POST":
+        actor = Actor.from_request(request)
+        try:
+            if request.POST.get("delete", "").isdigit():
+                actions.delete_reply_template(actor, access, int(request.POST["delete"]))
+                messages.success(request, _("Saved reply deleted."))
+            else:
+                actions.save_reply_template(
+                    actor,
+                    access,
+                    request.POST.get("title", ""),
+                    request.POST.get("body", ""),
+                    request.POST.get("language", ""),
+                )
+                messages.success(request, _("Saved reply added."))
+        except ActionError as exc:
+            context |= {"error": exc.message, "field_errors": exc.fields, "posted": request.POST}
+            return render(request, "inbox/saved_replies.html", context, status=422)
+        return redirect("inbox:saved_replies", slug=access.workspace.slug)
+    return render(request, "inbox/saved_replies.html", context)
 
 
 @workspace_view(Perm.ENGAGE)

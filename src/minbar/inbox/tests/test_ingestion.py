@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel, Health
 from minbar.connectors.types import (
@@ -19,41 +17,11 @@ from minbar.inbox import ingestion
 from minbar.inbox.models import Activity, Contact, Conversation, Cursor, Item
 from minbar.publishing.tests.test_dispatcher_helpers import (
     sandbox_account,
-    sandbox_channel,
     set_faults,
 )
 from minbar.sandbox import actions as sandbox_actions
-from minbar.sandbox.tests.helpers import route_sandbox_in_process
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def channel(world, monkeypatch):
-    route_sandbox_in_process(monkeypatch)
-    return sandbox_channel(world)
-
-
-@pytest.fixture
-def busy_channel(world, monkeypatch):
-    """A sandbox account with an audience big enough to comment, like and write."""
-    from minbar.channels import actions as channel_actions
-    from minbar.core.actor import Actor
-    from minbar.workspaces.access import access_for
-
-    route_sandbox_in_process(monkeypatch)
-    return channel_actions.connect_with_fields(
-        Actor(user=world.alice),
-        access_for(world.alice, "acme"),
-        "sandbox",
-        {
-            "name": "Acme Busy",
-            "flavour": "facebook",
-            "speed": "0",
-            "audience_size": "500",
-            "seed": "42",
-        },
-    )
 
 
 def _comment(remote_id: str, text: str = "Love it", *, parent: str = "p1", author: str = "u1"):

@@ -12,14 +12,16 @@ from minbar.accounts.models import User
 from minbar.channels.actions import connector_for
 from minbar.connectors.types import Author, Interaction, InteractionKind, PostRequest, RemoteRef
 from minbar.core.actor import Actor
-from minbar.core.errors import NotAllowed, NotFound
+from minbar.core.errors import Conflict, NotAllowed, NotFound
 from minbar.inbox import actions, ingestion
 from minbar.inbox.models import Item, ReplyState
 from minbar.publishing.tests.test_dispatcher_helpers import (
     network_posts,
+    sandbox_account,
     sandbox_channel,
     set_faults,
 )
+from minbar.sandbox import actions as sandbox_actions
 from minbar.sandbox.tests.helpers import route_sandbox_in_process
 from minbar.workspaces.access import WorkspaceAccess, access_for
 from minbar.workspaces.models import Membership
@@ -179,3 +181,60 @@ def test_inbox_through_the_api(world, items):
     outsider = Client()
     outsider.login(username="charlie", password=PASSWORD)
     assert outsider.get(f"/api/v1/workspaces/acme/inbox/{items[0].pk}").status_code == 404
+
+
+def test_saved_replies_fill_in_the_person_and_the_brand(world, items):
+    saved = actions.save_reply_template(
+        *_as(world.bob), "Thanks", "Thank you {first_name}! — {agent}, {brand}", "en"
+    )
+    assert actions.fill(saved, items[0], world.bob) == "Thank you Fan! — Bob, Acme Roasters"
+    from minbar.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="fix"):
+        actions.save_reply_template(*_as(world.bob), "Bad", "Hi {nickname}")
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    page = member.get(f"/w/acme/inbox/{items[0].pk}/").content.decode()
+    assert "Thank you Fan! — Bob, Acme Roasters" in page
+
+
+def test_someone_else_answering_is_shown_and_a_late_reply_is_held_back(world, items):
+    alice, bob = Client(), Client()
+    alice.login(username="alice", password=PASSWORD)
+    bob.login(username="bob", password=PASSWORD)
+    alice.get(f"/w/acme/inbox/{items[0].pk}/")
+    page = bob.get(f"/w/acme/inbox/{items[0].pk}/")
+    assert 'data-testid="others-viewing"' in page.content.decode()
+    loaded_at = page.context["loaded_at"]
+    actions.reply(*_as(world.alice), items[0].pk, "Olaya Street")
+    held = bob.post(
+        f"/w/acme/inbox/{items[0].pk}/reply/", {"text": "King Fahd Road", "loaded_at": loaded_at}
+    )
+    assert held.status_code == 409 and "King Fahd Road" in held.content.decode()
+    assert Item.objects.get(pk=items[0].pk).replies.count() == 1
+    sent = bob.post(
+        f"/w/acme/inbox/{items[0].pk}/reply/",
+        {"text": "King Fahd Road", "loaded_at": loaded_at, "send_anyway": "1"},
+    )
+    assert sent.status_code == 302
+    assert Item.objects.get(pk=items[0].pk).replies.count() == 2
+
+
+def test_hiding_and_deleting_a_comment_on_the_network(world, busy_channel):
+    channel = busy_channel
+    connector = connector_for(channel)
+    connector.publish(PostRequest(text="Tell us about your morning coffee"))
+    sandbox_actions.advance(sandbox_account(channel), 2 * 86400)
+    ingestion.due_channels(datetime.now(UTC))
+    ingestion.poll_channel(channel.pk)
+    comment = Item.objects.filter(channel=channel, kind="comment").first()
+    assert comment is not None
+    caps = connector.account_capabilities()
+    assert caps.can_hide and caps.can_delete_interactions
+    actions.moderate(*_as(world.bob), comment.pk, "hide")
+    assert Item.objects.get(pk=comment.pk).hidden
+    actions.moderate(*_as(world.bob), comment.pk, "delete")
+    deleted = Item.objects.get(pk=comment.pk)
+    assert deleted.deleted_at is not None and deleted.status == "closed"
+    with pytest.raises(Conflict):
+        actions.moderate(*_as(world.bob), comment.pk, "delete")
