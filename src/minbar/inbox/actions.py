@@ -124,7 +124,7 @@ def reply(actor: Actor, access: WorkspaceAccess, item_id: int, text: str) -> Rep
         )
     answer = Reply.objects.create(item=item, author=actor.user, text=text)
     record(actor, "inbox.replied", workspace=access.workspace, data={"item": item.pk})
-    _send(answer, item)
+    send_reply(answer, item)
     return answer
 
 
@@ -136,11 +136,11 @@ def retry_reply(actor: Actor, access: WorkspaceAccess, reply_id: int) -> Reply:
     if answer.state != ReplyState.FAILED:
         raise Conflict(_("Only a reply that failed can be sent again."))
     Reply.objects.filter(pk=answer.pk).update(state=ReplyState.SENDING)
-    _send(answer, item)
+    send_reply(answer, item)
     return answer
 
 
-def _send(answer: Reply, item: Item) -> None:
+def send_reply(answer: Reply, item: Item) -> None:
     from minbar.channels.actions import connector_for, note_failure
 
     try:
@@ -166,10 +166,11 @@ def _send(answer: Reply, item: Item) -> None:
         answer.state, answer.remote_id, answer.url = ReplyState.SENT, result.remote_id, result.url
         answer.sent_at = timezone.now()
         answer.error_message = answer.error_detail = ""
-        with transaction.atomic():
-            Item.objects.filter(pk=item.pk, first_response_at__isnull=True).update(
-                first_response_at=answer.sent_at
-            )
+        if not answer.by_rule:  # automatic answers are counted apart from people's
+            with transaction.atomic():
+                Item.objects.filter(pk=item.pk, first_response_at__isnull=True).update(
+                    first_response_at=answer.sent_at
+                )
     answer.save()
 
 

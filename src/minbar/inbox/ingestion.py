@@ -27,7 +27,10 @@ from minbar.connectors.errors import (
     RateLimited,
 )
 from minbar.connectors.types import Interaction, InteractionKind
-from minbar.inbox.models import Activity, Contact, Conversation, Cursor, Item, Kind
+from minbar.inbox.hours import BusinessHours
+from minbar.inbox.models import Activity, Contact, Conversation, Cursor, Item, Kind, Rule
+from minbar.inbox.rules import Context
+from minbar.inbox.rules import apply as apply_rules
 
 logger = logging.getLogger("minbar.inbox")
 
@@ -116,13 +119,14 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
         t.remote_id: t.pk
         for t in Target.objects.filter(channel=channel, remote_id__in=post_ids).only("remote_id")
     }
+    created: list[Item] = []
     for interaction in batch:
         contact = contacts.get(interaction.author.remote_id)
         if contact is None:
             result.skipped += 1
             continue
         if interaction.kind in ACTIVITY_KINDS:
-            _, created = Activity.objects.get_or_create(
+            _, made = Activity.objects.get_or_create(
                 channel=channel,
                 remote_id=interaction.remote_id,
                 defaults={
@@ -132,7 +136,7 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
                     "occurred_at": interaction.created_at,
                 },
             )
-            result.activities += int(created)
+            result.activities += int(made)
             continue
         item = existing.get(interaction.remote_id)
         if item is not None:
@@ -145,11 +149,23 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
         item = _create_item(channel, interaction, contact, targets)
         if item is not None:
             existing[item.remote_id] = item
+            created.append(item)
             result.created += 1
             Contact.objects.filter(pk=contact.pk).update(
                 interactions_count=F("interactions_count") + 1
             )
+    if created:
+        _run_rules(channel, created)
     return result
+
+
+def _run_rules(channel: Channel, items: list[Item]) -> None:
+    rules = list(Rule.objects.filter(workspace_id=channel.workspace_id, enabled=True))
+    if not rules:
+        return
+    context = Context(hours=BusinessHours.of(channel.workspace), now=timezone.now())
+    for item in items:
+        apply_rules(rules, item, context)
 
 
 def _create_item(

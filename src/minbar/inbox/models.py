@@ -82,6 +82,13 @@ class Status(models.TextChoices):
     SPAM = "spam", _("Spam")
 
 
+class Priority(models.IntegerChoices):
+    LOW = 0, _("Low")
+    NORMAL = 1, _("Normal")
+    HIGH = 2, _("High")
+    URGENT = 3, _("Urgent")
+
+
 class Item(models.Model):
     """One comment, reply, mention, quote, direct message or review."""
 
@@ -131,6 +138,9 @@ class Item(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.NORMAL, db_index=True
+    )
     sentiment = models.CharField(max_length=8, blank=True, default="")
     sentiment_score = models.FloatField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -280,3 +290,80 @@ class Viewing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} viewing {self.item_id}"
+
+
+class Rule(models.Model):
+    """An automation: when an item arriving matches every condition, do the actions.
+
+    Rules run in ``position`` order on each new item; a rule with ``stop`` ends the
+    run for that item. Conditions and actions are documented in docs/inbox.md.
+    """
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="inbox_rules"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    conditions = models.JSONField(default=dict, blank=True)
+    actions = models.JSONField(default=dict, blank=True)
+    stop = models.BooleanField(_("stop after this rule"), default=False)
+    # Whose turn is next when the rule assigns round-robin.
+    next_turn = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ItemEvent(models.Model):
+    """What happened to an item: rules applied, assignments, status changes, replies."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rule = models.ForeignKey(
+        Rule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.item_id}"
+
+
+def default_hours() -> dict[str, list[list[str]]]:
+    # Monday = "0" ... Sunday = "6"; a workspace sets its own week (Sunday to Thursday, ...).
+    return {str(day): [["09:00", "17:00"]] for day in range(5)}
+
+
+class InboxSettings(models.Model):
+    """A workspace's business hours and response-time target."""
+
+    workspace = models.OneToOneField(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="inbox_settings"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
+    hours = models.JSONField(default=default_hours)
+    holidays = models.JSONField(default=list, blank=True)
+    first_response_target_minutes = models.PositiveIntegerField(
+        _("first response target (business minutes)"), default=60
+    )
+    warn_before_minutes = models.PositiveIntegerField(
+        _("warn before the target (minutes)"), default=15
+    )
+
+    def __str__(self) -> str:
+        return f"inbox settings of {self.workspace_id}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -31,3 +33,86 @@ def poll_due_channels() -> None:
 
     for channel_id in ingestion.due_channels(timezone.now()):
         poll_channel(channel_id)
+
+
+def _item_and_rule(item_id: int, rule_id: int) -> tuple[Any, Any]:
+    from minbar.inbox.models import Item, Rule
+
+    item = Item.objects.select_related("channel", "contact", "workspace").filter(pk=item_id).first()
+    return item, Rule.objects.filter(pk=rule_id).first()
+
+
+@db_task()
+def hide_by_rule(item_id: int, rule_id: int) -> None:
+    from minbar.channels.actions import connector_for
+    from minbar.connectors.errors import ConnectorError
+    from minbar.connectors.types import RemoteRef
+    from minbar.inbox.models import Item, ItemEvent
+
+    item, rule = _item_and_rule(item_id, rule_id)
+    if item is None:
+        return
+    connector = connector_for(item.channel)
+    if not connector.account_capabilities().can_hide:
+        ItemEvent.objects.create(item=item, rule=rule, kind="hide_unsupported")
+        return
+    try:
+        connector.hide(RemoteRef(item.remote_id, item.url))
+    except ConnectorError as exc:
+        ItemEvent.objects.create(
+            item=item, rule=rule, kind="hide_failed", data={"reason": exc.message}
+        )
+        return
+    Item.objects.filter(pk=item.pk).update(hidden=True)
+    ItemEvent.objects.create(item=item, rule=rule, kind="hidden")
+
+
+@db_task()
+def alert_by_rule(item_id: int, rule_id: int) -> None:
+    from minbar.inbox.models import ItemEvent
+    from minbar.notifications.actions import notify
+    from minbar.workspaces.models import Membership
+
+    item, rule = _item_and_rule(item_id, rule_id)
+    if item is None or rule is None:
+        return
+    people = [
+        m.user
+        for m in Membership.objects.filter(
+            workspace=item.workspace, user_id__in=rule.actions.get("alert") or []
+        ).select_related("user")
+    ]
+    excerpt = item.text[:200]
+    name = rule.name
+    notify(
+        people,
+        kind="inbox.alert",
+        workspace=item.workspace,
+        title=lambda: _("Inbox rule “%(rule)s”: a new item needs you") % {"rule": name},
+        body=lambda: excerpt,
+        url=f"/w/{item.workspace.slug}/inbox/{item.pk}/",
+    )
+    ItemEvent.objects.create(
+        item=item, rule=rule, kind="alerted", data={"people": [u.pk for u in people]}
+    )
+
+
+@db_task()
+def auto_reply(item_id: int, rule_id: int) -> None:
+    from minbar.inbox import actions
+    from minbar.inbox.models import ItemEvent, Reply, SavedReply
+
+    item, rule = _item_and_rule(item_id, rule_id)
+    if item is None or rule is None or not item.answerable:
+        return
+    saved = SavedReply.objects.filter(
+        workspace=item.workspace, pk=rule.actions.get("auto_reply")
+    ).first()
+    if saved is None:
+        ItemEvent.objects.create(item=item, rule=rule, kind="auto_reply_missing")
+        return
+    answer = Reply.objects.create(item=item, text=actions.fill(saved, item, None), by_rule=True)
+    actions.send_reply(answer, item)
+    ItemEvent.objects.create(
+        item=item, rule=rule, kind="auto_replied", data={"reply": answer.pk, "state": answer.state}
+    )

@@ -1,0 +1,198 @@
+"""Inbox rules: conditions on a new item, and what to do when all of them hold.
+
+Rules run in order on each item as it arrives (never on edits), before anyone sees
+it. Network calls a rule asks for (an auto-reply, hiding a comment) are queued to
+run after the item is saved, so ingestion stays fast and a slow network cannot
+hold it up; their outcome is in the item's history.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from minbar.core.errors import InvalidInput
+from minbar.inbox.hours import BusinessHours
+from minbar.inbox.models import Item, ItemEvent, Kind, Priority, Rule, Status
+
+LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+TASHKEEL = re.compile("[\u0617-\u061a\u064b-\u0652\u0670\u0640]")
+# Alef with hamza or madda → bare alef; alef maqsura → ya; ta marbuta → ha.
+LETTER_FORMS = str.maketrans(
+    {
+        "\u0623": "\u0627",
+        "\u0625": "\u0627",
+        "\u0622": "\u0627",
+        "\u0649": "\u064a",
+        "\u0629": "\u0647",
+    }
+)
+
+CONDITION_KEYS = {
+    "keywords",
+    "exclude_keywords",
+    "languages",
+    "sentiments",
+    "kinds",
+    "channels",
+    "has_link",
+    "has_email",
+    "min_followers",
+    "vip",
+    "hours",
+}
+ACTION_KEYS = {
+    "add_tags",
+    "assign_to",
+    "round_robin",
+    "priority",
+    "hide",
+    "close",
+    "spam",
+    "alert",
+    "auto_reply",
+}
+
+
+def normalize(text: str) -> str:
+    """Lower-case, no Arabic diacritics or tatweel, one form of alef/ya/ta marbuta."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = TASHKEEL.sub("", text)
+    return text.translate(LETTER_FORMS)
+
+
+def _has_keyword(text: str, keywords: Sequence[str]) -> bool:
+    for keyword in keywords:
+        word = normalize(keyword.strip())
+        if word and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text):
+            return True
+    return False
+
+
+@dataclass
+class Context:
+    """What rules need besides the item, loaded once per batch."""
+
+    hours: BusinessHours
+    now: datetime
+
+
+def matches(rule: Rule, item: Item, context: Context) -> bool:
+    c = rule.conditions
+    text = normalize(item.text)
+    checks: list[Callable[[], bool]] = []
+    if c.get("keywords"):
+        checks.append(lambda: _has_keyword(text, c["keywords"]))
+    if c.get("exclude_keywords"):
+        checks.append(lambda: not _has_keyword(text, c["exclude_keywords"]))
+    if c.get("languages"):
+        checks.append(lambda: item.language[:2] in c["languages"])
+    if c.get("sentiments"):
+        checks.append(lambda: item.sentiment in c["sentiments"])
+    if c.get("kinds"):
+        checks.append(lambda: item.kind in c["kinds"])
+    if c.get("channels"):
+        checks.append(lambda: item.channel_id in c["channels"])
+    if c.get("has_link") is not None:
+        checks.append(lambda: bool(LINK.search(item.text)) == c["has_link"])
+    if c.get("has_email") is not None:
+        checks.append(lambda: bool(EMAIL.search(item.text)) == c["has_email"])
+    if c.get("min_followers") is not None:
+        checks.append(
+            lambda: (
+                item.contact.followers is not None and item.contact.followers >= c["min_followers"]
+            )
+        )
+    if c.get("vip") is not None:
+        checks.append(lambda: item.contact.vip == c["vip"])
+    if c.get("hours") in ("inside", "outside"):
+        checks.append(
+            lambda: context.hours.is_open(item.remote_created_at) == (c["hours"] == "inside")
+        )
+    return all(check() for check in checks)
+
+
+def apply(rules: Sequence[Rule], item: Item, context: Context) -> list[str]:
+    """Run the rules on a new item; returns the names of those that matched."""
+    from minbar.inbox import tasks
+
+    applied = []
+    changed: set[str] = set()
+    for rule in rules:
+        if not rule.enabled or not matches(rule, item, context):
+            continue
+        a = rule.actions
+        done: dict[str, Any] = {}
+        if a.get("add_tags"):
+            item.tags = item.tags + [t for t in a["add_tags"] if t not in item.tags]
+            changed.add("tags")
+            done["tags"] = a["add_tags"]
+        assignee = a.get("assign_to")
+        if a.get("round_robin"):
+            people = list(a["round_robin"])
+            turn = Rule.objects.filter(pk=rule.pk).values_list("next_turn", flat=True).first() or 0
+            Rule.objects.filter(pk=rule.pk).update(next_turn=F("next_turn") + 1)
+            assignee = people[turn % len(people)]
+        if assignee and item.assignee_id is None:
+            item.assignee_id, item.assigned_at = assignee, context.now
+            changed |= {"assignee", "assigned_at"}
+            done["assigned"] = assignee
+        if a.get("priority") is not None:
+            item.priority = int(a["priority"])
+            changed.add("priority")
+            done["priority"] = item.priority
+        for flag, status in (("close", Status.CLOSED), ("spam", Status.SPAM)):
+            if a.get(flag):
+                item.status, item.closed_at = status, context.now
+                changed |= {"status", "closed_at"}
+                done["status"] = status
+        Rule.objects.filter(pk=rule.pk).update(matched=F("matched") + 1)
+        ItemEvent.objects.create(item=item, rule=rule, kind="rule", data=done | {"rule": rule.name})
+        for wanted, task in (
+            ("hide", tasks.hide_by_rule),
+            ("alert", tasks.alert_by_rule),
+            ("auto_reply", tasks.auto_reply),
+        ):
+            if a.get(wanted):
+                transaction.on_commit(partial(task, item.pk, rule.pk))
+        applied.append(rule.name)
+        if rule.stop:
+            break
+    if changed:
+        item.save(update_fields=sorted(changed))
+    return applied
+
+
+def validate(conditions: dict[str, Any], actions: dict[str, Any], members: set[int]) -> None:
+    """Refuse rules that could not work, with what to fix."""
+    fields: dict[str, str] = {}
+    unknown = sorted(set(conditions) - CONDITION_KEYS) + sorted(set(actions) - ACTION_KEYS)
+    if unknown:
+        fields["rule"] = _("Unknown settings: %(names)s.") % {"names": ", ".join(unknown)}
+    if not any(conditions.get(k) not in (None, "", []) for k in CONDITION_KEYS):
+        fields["conditions"] = _("Give at least one condition, or the rule would match everything.")
+    if not any(actions.get(k) not in (None, "", [], False) for k in ACTION_KEYS):
+        fields["actions"] = _("Choose at least one thing to do.")
+    for key in ("kinds",):
+        if any(k not in Kind.values for k in conditions.get(key) or []):
+            fields[key] = _("Unknown type.")
+    people = [actions.get("assign_to"), *(actions.get("round_robin") or [])]
+    for person in people + list(actions.get("alert") or []):
+        if person is not None and person not in members:
+            fields["assign_to"] = _("Choose members of this workspace who answer the inbox.")
+    if actions.get("priority") is not None and actions["priority"] not in Priority.values:
+        fields["priority"] = _("Choose low, normal, high or urgent.")
+    if conditions.get("hours") not in (None, "", "inside", "outside"):
+        fields["hours"] = _("Choose inside or outside business hours.")
+    if fields:
+        raise InvalidInput(_("The rule needs a fix."), fields=fields)
