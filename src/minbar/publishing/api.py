@@ -14,9 +14,15 @@ from minbar.core.errors import InvalidInput, NotFound
 from minbar.publishing import actions, bulk
 from minbar.publishing.actions import PostInput, Variant
 from minbar.publishing.models import Post, Target
+from minbar.publishing.target_media import MediaChoice
 from minbar.workspaces.actions import validate_time_zone
 
 router = Router(tags=["publishing"])
+
+
+class MediaOut(Schema):
+    asset: int
+    alt_text: str = ""
 
 
 class TargetOut(Schema):
@@ -26,6 +32,8 @@ class TargetOut(Schema):
     due_at: datetime | None
     attempts: int
     text: str
+    media: list[MediaOut]
+    media_overridden: bool
     last_error_kind: str
     last_error_message: str
     remote_id: str
@@ -36,6 +44,10 @@ class TargetOut(Schema):
     def resolve_text(obj: Target) -> str:
         return obj.effective_text
 
+    @staticmethod
+    def resolve_media(obj: Target) -> list[dict[str, object]]:
+        return obj.effective_media
+
 
 class PostOut(Schema):
     id: int
@@ -44,6 +56,7 @@ class PostOut(Schema):
     link: str
     first_comment: str
     thread: list[str]
+    media: list[MediaOut]
     tags: list[str]
     scheduled_at: datetime | None
     version: int
@@ -55,9 +68,21 @@ class PostOut(Schema):
         return list(obj.targets.all())
 
 
+class MediaIn(Schema):
+    """A file of the workspace's media library; alt_text null: the library's alt text."""
+
+    asset: int
+    alt_text: str | None = None
+
+    def to_choice(self) -> MediaChoice:
+        return MediaChoice(self.asset, self.alt_text)
+
+
 class VariantIn(Schema):
     text: str | None = None
     first_comment: str = ""
+    # null: the post's shared media; a list (even empty): this channel's own.
+    media: list[MediaIn] | None = None
 
 
 class PostIn(Schema):
@@ -65,6 +90,7 @@ class PostIn(Schema):
     link: str = ""
     first_comment: str = ""
     thread: list[str] = []
+    media: list[MediaIn] = []
     channels: list[int] = []
     variants: dict[int, VariantIn] = {}
     tags: list[str] = []
@@ -78,9 +104,14 @@ class PostIn(Schema):
             link=self.link,
             first_comment=self.first_comment,
             thread=self.thread,
+            media=[m.to_choice() for m in self.media],
             channel_ids=self.channels,
             variants={
-                cid: Variant(text=v.text, first_comment=v.first_comment)
+                cid: Variant(
+                    text=v.text,
+                    first_comment=v.first_comment,
+                    media=None if v.media is None else [m.to_choice() for m in v.media],
+                )
                 for cid, v in self.variants.items()
             },
             tags=self.tags,
