@@ -7,6 +7,7 @@ cards show the address only (Minbar does not fetch pages while someone types).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -112,7 +113,7 @@ class Preview:
     full_html: SafeString
     media: list[PreviewMedia]
     more_media: int  # pictures the grid does not show ("+2")
-    media_ratio: str  # CSS aspect-ratio of the first picture's frame (Instagram-like)
+    media_shape: str  # the first picture's frame: tall, portrait, square, classic, wide
     link: str
     link_domain: str
     thread: list[SafeString] = field(default_factory=list)
@@ -147,13 +148,15 @@ def _media(
     return out
 
 
-def _frame_ratio(
+def _frame_shape(
     items: list[dict[str, Any]], assets: dict[int, MediaAsset], caps: Capabilities
 ) -> str:
-    """The first picture's shape after the network's aspect-ratio rules (padded to fit)."""
-    if not items:
-        return "1 / 1"
-    asset = assets.get(int(items[0].get("asset") or 0))
+    """The first picture's frame after the network's aspect-ratio rules, as a CSS class.
+
+    Classes rather than an inline ``aspect-ratio`` because the content security
+    policy refuses inline styles; the nearest of the shapes feeds show is close enough.
+    """
+    asset = assets.get(int(items[0].get("asset") or 0)) if items else None
     ratio = asset.aspect_ratio if asset is not None and asset.kind != Kind.VIDEO else None
     ratio = ratio or 1.0
     low, high = caps.media.min_aspect_ratio, caps.media.max_aspect_ratio
@@ -161,7 +164,8 @@ def _frame_ratio(
         ratio = max(ratio, low)
     if high is not None:
         ratio = min(ratio, high)
-    return f"{ratio:.4f} / 1"
+    shapes = {"tall": 9 / 16, "portrait": 4 / 5, "square": 1.0, "classic": 4 / 3, "wide": 1.91}
+    return min(shapes, key=lambda name: abs(math.log(ratio / shapes[name])))
 
 
 def build(
@@ -193,7 +197,7 @@ def build(
         full_html=rich_text(text),
         media=pictures,
         more_media=more,
-        media_ratio=_frame_ratio(media, assets, caps),
+        media_shape=_frame_shape(media, assets, caps),
         link=link if link and not media else "",
         link_domain=domain.removeprefix("www."),
         thread=[rich_text(part) for part in thread] if caps.threads else [],
