@@ -293,6 +293,9 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
         "publishing/detail.html",
         {
             "post": post,
+            "media_rows": _media_rows(
+                access, post.media, load_assets(access.workspace.pk, asset_ids(post.media))
+            ),
             "targets": post.targets.select_related("channel"),
             "events": post.events.select_related("actor", "target__channel"),
             "can_write": access.can(Perm.CREATE_CONTENT),

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 
+from conftest import make_user
 from minbar.core.actor import Actor
 from minbar.media import actions as media_actions
 from minbar.media.models import MediaAsset
@@ -16,11 +17,14 @@ from minbar.media.tests.conftest import (  # noqa: F401 - autouse fixtures
     no_ffmpeg,
     upload,
 )
+from minbar.publishing.actions import PostInput, create_post
 from minbar.publishing.models import Post
 from minbar.publishing.previews import rich_text
+from minbar.publishing.target_media import MediaChoice
 from minbar.publishing.tests.test_dispatcher_helpers import sandbox_channel
 from minbar.sandbox.tests.helpers import route_sandbox_in_process
 from minbar.workspaces.access import access_for
+from minbar.workspaces.models import Membership
 
 
 @pytest.fixture
@@ -202,9 +206,6 @@ def test_upload_from_the_composer_returns_the_new_files(world, alice):
 
 
 def test_viewers_cannot_upload_or_pick(world):
-    from conftest import make_user
-    from minbar.workspaces.models import Membership
-
     viewer = make_user("vera")
     Membership.objects.create(user=viewer, workspace=world.acme, role="viewer")
     client = Client()
@@ -214,3 +215,15 @@ def test_viewers_cannot_upload_or_pick(world):
         "/w/acme/publishing/media/upload/", {"files": [upload("n.png", image_bytes("PNG"))]}
     )
     assert response.status_code == 403 and not MediaAsset.objects.exists()
+
+
+def test_post_page_shows_the_attached_media_with_alt_text(world, alice):
+    photo = _asset(world.alice, "acme", "cup.png", "A cup")
+    post = create_post(
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
+        PostInput(text="Cup", media=[MediaChoice(photo.pk, "كوب على الطاولة")]),
+    )
+    html = alice.get(f"/w/acme/publishing/posts/{post.pk}/").content.decode()
+    assert 'alt="كوب على الطاولة"' in html
+    assert f"/w/acme/media/{photo.pk}/thumbnail/" in html
