@@ -21,7 +21,7 @@ router = Router(tags=["publishing"])
 
 
 class MediaOut(Schema):
-    asset: int
+    asset: int | None = None  # None only for files attached by path before the library
     alt_text: str = ""
 
 
