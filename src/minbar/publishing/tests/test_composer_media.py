@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from conftest import make_user
+from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.media import actions as media_actions
 from minbar.media.models import MediaAsset
@@ -227,3 +228,37 @@ def test_post_page_shows_the_attached_media_with_alt_text(world, alice):
     html = alice.get(f"/w/acme/publishing/posts/{post.pk}/").content.decode()
     assert 'alt="كوب على الطاولة"' in html
     assert f"/w/acme/media/{photo.pk}/thumbnail/" in html
+
+
+@pytest.mark.parametrize(
+    ("network", "handle", "shown"),
+    [
+        ("bluesky", "acme.bsky.social", "@acme.bsky.social"),
+        ("mastodon", "@acme@mastodon.example", "@acme@mastodon.example"),
+    ],
+)
+def test_bluesky_and_mastodon_previews_chain_the_thread(world, alice, network, handle, shown):
+    channel = Channel.objects.create(
+        workspace=world.acme,
+        network=network,
+        remote_id=handle,
+        handle=handle,
+        server_url=f"https://{network}.example",
+    )
+    photos = [_asset(world.alice, "acme", f"p{i}.png", f"P{i}", color=(i, 1, 1)) for i in range(2)]
+    html = alice.post(
+        "/w/acme/publishing/check/",
+        {
+            "channels": [channel.pk],
+            "text": "Hello @friend #news",
+            "thread": "\n---\n".join(["Part two in English", "الجزء الثالث"]),
+            "media": [p.pk for p in photos],
+            "when": "draft",
+        },
+    ).content.decode()
+    [article] = _articles(html).values()
+    assert f'data-family="{network}"' in article
+    assert f'<span class="muted" dir="ltr">{shown}</span>' in article
+    assert "pv-grid-2" in article
+    assert article.count("pv-threaded") == 2 and "Thread, 3/3" in article
+    assert '<p class="pv-text" dir="auto">الجزء الثالث</p>' in article
