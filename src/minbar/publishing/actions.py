@@ -103,6 +103,7 @@ class TargetCheck:
     # The channel's media as stored ({"asset", "alt_text"}), and what Minbar will change.
     media: list[dict[str, Any]] = field(default_factory=list)
     media_notes: list[str] = field(default_factory=list)
+    media_problems: list[str] = field(default_factory=list)  # also in ``problems``
 
 
 def _media_of(choices: list[MediaChoice], assets: dict[int, MediaAsset]) -> list[dict[str, Any]]:
@@ -165,6 +166,7 @@ def target_checks(
                 problems + verdict.problems,
                 media,
                 verdict.notes,
+                verdict.problems,
             )
         )
     return checks

@@ -169,6 +169,10 @@ def check_media(
                 "message": check.message,
             }
             (verdict.problems if check.level == Level.ERROR else verdict.notes).append(message)
+    if rules.media_required and not items:
+        verdict.problems.append(
+            _("%(network)s needs at least one image or video.") % {"network": label}
+        )
     if rules.max_images and images > rules.max_images:
         verdict.problems.append(
             _("%(network)s: at most %(limit)d images; this post has %(count)d.")

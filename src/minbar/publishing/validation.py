@@ -71,8 +71,6 @@ def problems_for(
             )
     if not text.strip() and media_count == 0:
         problems.append(_("%(network)s: write something or add media.") % {"network": label})
-    if caps.media.media_required and media_count == 0:
-        problems.append(_("%(network)s needs at least one image or video.") % {"network": label})
     if thread and not caps.threads:
         problems.append(_("%(network)s does not support threads.") % {"network": label})
     if first_comment and not caps.first_comment and not caps.threads:

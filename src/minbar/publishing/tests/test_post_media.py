@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.test import Client
 
@@ -16,7 +19,7 @@ from minbar.media.tests.conftest import (  # noqa: F401 - autouse fixtures
     no_ffmpeg,
     upload,
 )
-from minbar.publishing import actions, dispatcher
+from minbar.publishing import actions, bulk, dispatcher
 from minbar.publishing.actions import PostInput, Variant
 from minbar.publishing.models import Post, PostState, TargetState
 from minbar.publishing.target_media import MediaChoice
@@ -305,3 +308,45 @@ def test_api_names_the_media_problem_per_channel(world, sandbox, api):
     )
     assert response.status_code == 422
     assert "at most 4 images" in str(response.json())
+
+
+# -- CSV import ----------------------------------------------------------------------------
+
+
+def _csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(bulk.COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_csv_rows_name_library_files_and_are_checked_like_the_composer(world, sandbox):
+    insta = sandbox_channel(world, "Acme Insta", "instagram")
+    photo = _asset(world, "beans.png", image_bytes("PNG", (80, 80)), "Beans")
+    access = access_for(world.alice, "acme")
+    rows = [
+        {"text": "With a file", "channels": insta.handle, "media": "BEANS.png"},
+        {"text": "By number", "channels": insta.handle, "media": str(photo.pk)},
+        {"text": "Without", "channels": insta.handle},
+        {"text": "Unknown", "channels": insta.handle, "media": "nope.png"},
+    ]
+    data = _csv(rows)
+    with pytest.raises(bulk.ImportRejected) as exc:
+        bulk.import_csv(Actor(user=world.alice), access, data, "UTC")
+    assert [(e.row, e.column, e.message) for e in exc.value.errors] == [
+        (4, "media", "Sandbox (Instagram-like) needs at least one image or video."),
+        (5, "media", "No file “nope.png” in the media library."),
+        (5, "media", "Sandbox (Instagram-like) needs at least one image or video."),
+    ]
+    created = bulk.import_csv(Actor(user=world.alice), access, _csv(rows[:2]), "UTC")
+    assert [p.media for p in created] == [[{"asset": photo.pk, "alt_text": "Beans"}]] * 2
+
+
+def test_csv_cannot_name_another_workspaces_file(world, sandbox):
+    insta = sandbox_channel(world, "Acme Insta", "instagram")
+    theirs = _asset(world, "secret.png", image_bytes("PNG"), user=world.charlie)
+    data = _csv([{"text": "Hi", "channels": insta.handle, "media": str(theirs.pk)}])
+    with pytest.raises(bulk.ImportRejected) as exc:
+        bulk.import_csv(Actor(user=world.alice), access_for(world.alice, "acme"), data, "UTC")
+    assert exc.value.errors[0].message == f"No file “{theirs.pk}” in the media library."
