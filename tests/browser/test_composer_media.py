@@ -93,9 +93,21 @@ def test_attach_upload_and_pick_then_preview_and_save(
     if os.environ.get("MINBAR_SCREENSHOTS"):
         page.screenshot(path=os.environ["MINBAR_SCREENSHOTS"], full_page=True)
 
+    # A channel of its own: ticking the box starts from the shared files.
+    page.get_by_text(f"Different text for {x.handle}").click()
+    page.locator(f"input[name=override_media_{x.pk}]").check()
+    own = page.locator(f"#media-channel-{x.pk} .attached-media")
+    expect(own).to_have_count(2)
+    own.nth(1).locator("[data-remove]").click()
+    expect(own).to_have_count(1)
+    expect(page.locator(".pv-x .pv-grid-1 img")).to_have_count(1)
+
     page.locator("main form.composer button[type=submit]").click()
     expect(page.locator(".messages")).to_contain_text("Draft saved")
     post = Post.objects.get()
     assert post.media[0] == {"asset": beans.pk, "alt_text": "Beans, freshly roasted"}
     assert len(post.media) == 2
+    on_x = post.targets.get(channel=x)
+    assert on_x.media_overridden
+    assert on_x.media == [{"asset": beans.pk, "alt_text": "Beans, freshly roasted"}]
     assert not page_problems.errors, page_problems.errors

@@ -119,6 +119,27 @@
     }
   });
 
+  // Ticking "Use different media on this channel" starts from the shared files,
+  // which is what people usually want to adjust (drop one, reorder, other alt text).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches('input[type="checkbox"][name^="override_media_"]') || !box.checked) { return; }
+    var list = document.getElementById("media-channel-" + box.name.slice("override_media_".length));
+    var shared = document.getElementById("media-shared");
+    if (!list || !shared || list.querySelector(".attached-media")) { return; }
+    shared.querySelectorAll(".attached-media").forEach(function (li) {
+      var img = li.querySelector(".attached-thumb img");
+      var placeholder = li.querySelector(".attached-thumb .media-placeholder");
+      attach(list, {
+        id: li.getAttribute("data-asset"),
+        name: li.querySelector(".attached-name bdi").textContent,
+        kind: placeholder ? placeholder.textContent : "",
+        thumb: img ? img.getAttribute("src") : "",
+        alt_text: li.querySelector("textarea").value
+      });
+    });
+  });
+
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (!input.matches || !input.matches("input[data-upload-to]") || !input.files.length) { return; }
