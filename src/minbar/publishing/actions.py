@@ -22,6 +22,7 @@ from minbar.channels.models import Channel
 from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from minbar.media.models import MediaAsset
 from minbar.publishing import approvals, dispatcher
 from minbar.publishing.models import (
     ApprovalAppliesTo,
@@ -34,6 +35,15 @@ from minbar.publishing.models import (
     PostVersion,
     Target,
     TargetState,
+)
+from minbar.publishing.target_media import (
+    MAX_ITEMS,
+    MediaChoice,
+    all_asset_ids,
+    check_media,
+    choices_from,
+    load_assets,
+    stored,
 )
 from minbar.publishing.timing import local_to_utc
 from minbar.publishing.validation import problems_for
@@ -57,6 +67,8 @@ class Variant:
 
     text: str | None = None
     first_comment: str = ""
+    # None: the shared media; a list (even empty): this channel's own.
+    media: list[MediaChoice] | None = None
 
 
 @dataclass
@@ -65,6 +77,7 @@ class PostInput:
     link: str = ""
     first_comment: str = ""
     thread: list[str] = field(default_factory=list)
+    media: list[MediaChoice] = field(default_factory=list)
     channel_ids: list[int] = field(default_factory=list)
     variants: dict[int, Variant] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
@@ -95,17 +108,40 @@ class TargetCheck:
     text: str
     first_comment: str
     problems: list[str]
+    # The channel's media as stored ({"asset", "alt_text"}), and what Minbar will change.
+    media: list[dict[str, Any]] = field(default_factory=list)
+    media_notes: list[str] = field(default_factory=list)
+    media_problems: list[str] = field(default_factory=list)  # also in ``problems``
+
+
+def _media_of(choices: list[MediaChoice], assets: dict[int, MediaAsset]) -> list[dict[str, Any]]:
+    # A file that is not (or no longer) in the workspace's library is kept as an id,
+    # so the check names it as a problem instead of dropping it silently.
+    known = [c for c in choices if c.asset in assets][:MAX_ITEMS]
+    items = stored(known, assets)
+    missing = [{"asset": c.asset, "alt_text": c.alt_text or ""} for c in choices if c not in known]
+    return items + missing
 
 
 def target_checks(
     post_input: PostInput,
     channels: Iterable[Channel],
     caps_of: dict[int, Capabilities] | None = None,
+    assets: dict[int, MediaAsset] | None = None,
 ) -> list[TargetCheck]:
-    """Each channel's text and problems, against that account's own limits.
+    """Each channel's text, media and problems, against that account's own limits.
 
-    ``caps_of`` caches capabilities by channel id when many posts are checked.
+    ``caps_of`` caches capabilities by channel id when many posts are checked;
+    ``assets`` are the workspace's media files the input names (loaded when not given).
     """
+    channels = list(channels)
+    if assets is None:
+        ids = all_asset_ids(
+            post_input.media,
+            (v.media for v in post_input.variants.values() if v.media is not None),
+        )
+        assets = load_assets(channels[0].workspace_id, ids) if channels and ids else {}
+    shared_media = _media_of(post_input.media, assets)
     checks = []
     for channel in channels:
         caps = caps_of.get(channel.pk) if caps_of is not None else None
@@ -116,16 +152,52 @@ def target_checks(
         variant = post_input.variants.get(channel.pk)
         text = variant.text if variant and variant.text is not None else post_input.text
         first_comment = (variant.first_comment if variant else "") or post_input.first_comment
-        problems = problems_for(
-            caps, text=text, thread=post_input.thread, first_comment=first_comment
+        media = (
+            _media_of(variant.media, assets)
+            if variant and variant.media is not None
+            else shared_media
         )
-        checks.append(TargetCheck(channel, caps, text, first_comment, problems))
+        verdict = check_media(caps, media, assets)
+        problems = problems_for(
+            caps,
+            text=text,
+            media_count=len(media),
+            thread=post_input.thread,
+            first_comment=first_comment,
+        )
+        checks.append(
+            TargetCheck(
+                channel,
+                caps,
+                text,
+                first_comment,
+                problems + verdict.problems,
+                media,
+                verdict.notes,
+                verdict.problems,
+            )
+        )
     return checks
 
 
-def check_targets(post_input: PostInput, channels: list[Channel]) -> dict[int, list[str]]:
+def check_targets(
+    post_input: PostInput, channels: list[Channel], assets: dict[int, MediaAsset] | None = None
+) -> dict[int, list[str]]:
     """Problems per channel id (only channels that have some)."""
-    return {c.channel.pk: c.problems for c in target_checks(post_input, channels) if c.problems}
+    return {
+        c.channel.pk: c.problems
+        for c in target_checks(post_input, channels, assets=assets)
+        if c.problems
+    }
+
+
+def _assets(access: WorkspaceAccess, post_input: PostInput) -> dict[int, MediaAsset]:
+    """The library files the input names; another workspace's file is "no such file"."""
+    variant_media = [v.media for v in post_input.variants.values() if v.media is not None]
+    assets = load_assets(access.workspace.pk, all_asset_ids(post_input.media, variant_media))
+    for choices in (post_input.media, *variant_media):
+        stored(choices, assets)  # raises NotFound naming the unknown id
+    return assets
 
 
 def _snapshot(post: Post) -> dict[str, Any]:
@@ -134,6 +206,7 @@ def _snapshot(post: Post) -> dict[str, Any]:
         "link": post.link,
         "first_comment": post.first_comment,
         "thread": post.thread,
+        "media": post.media,
         "tags": post.tags,
         "notes": post.notes,
         "scheduled_at": post.scheduled_at.isoformat() if post.scheduled_at else None,
@@ -142,6 +215,7 @@ def _snapshot(post: Post) -> dict[str, Any]:
                 "channel": t.channel_id,
                 "text": t.text if t.text_overridden else None,
                 "first_comment": t.first_comment,
+                "media": t.media if t.media_overridden else None,
             }
             for t in post.targets.all()
         ],
@@ -202,7 +276,9 @@ def _apply_schedule(post: Post, post_input: PostInput, needs_approval: bool) -> 
     )
 
 
-def _write_targets(post: Post, post_input: PostInput, channels: list[Channel]) -> None:
+def _write_targets(
+    post: Post, post_input: PostInput, channels: list[Channel], assets: dict[int, MediaAsset]
+) -> None:
     keep = {c.pk for c in channels}
     post.targets.exclude(channel_id__in=keep).delete()
     for channel in channels:
@@ -214,6 +290,8 @@ def _write_targets(post: Post, post_input: PostInput, channels: list[Channel]) -
                 "text": variant.text or "",
                 "text_overridden": variant.text is not None,
                 "first_comment": variant.first_comment,
+                "media": stored(variant.media, assets) if variant.media is not None else [],
+                "media_overridden": variant.media is not None,
             },
         )
 
@@ -223,12 +301,13 @@ def create_post(actor: Actor, access: WorkspaceAccess, post_input: PostInput) ->
     if not access.can(Perm.CREATE_CONTENT):
         raise NotAllowed(_("Your role does not allow writing posts."))
     channels = _channels(access, post_input.channel_ids)
+    assets = _assets(access, post_input)
     if post_input.when != "draft":
         if not channels:
             raise InvalidInput(
                 _("Choose at least one channel."), fields={"channels": _("Required.")}
             )
-        problems = check_targets(post_input, channels)
+        problems = check_targets(post_input, channels, assets)
         if problems:
             raise InvalidInput(
                 _("Some channels cannot take this post as it is."),
@@ -241,10 +320,11 @@ def create_post(actor: Actor, access: WorkspaceAccess, post_input: PostInput) ->
         link=post_input.link,
         first_comment=post_input.first_comment,
         thread=post_input.thread,
+        media=stored(post_input.media, assets),
         tags=post_input.tags,
         notes=post_input.notes,
     )
-    _write_targets(post, post_input, channels)
+    _write_targets(post, post_input, channels, assets)
     _apply_schedule(post, post_input, _needs_approval(access))
     PostVersion.objects.create(post=post, number=1, author=actor.user, snapshot=_snapshot(post))
     _event(post, actor, "created", to_state=post.state)
@@ -287,8 +367,9 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
     ):
         raise Conflict(_("This post is already going out or out; it can no longer be edited."))
     channels = _channels(access, post_input.channel_ids)
+    assets = _assets(access, post_input)
     if post_input.when != "draft":
-        problems = check_targets(post_input, channels)
+        problems = check_targets(post_input, channels, assets)
         if problems or not channels:
             raise InvalidInput(
                 _("Some channels cannot take this post as it is."),
@@ -299,11 +380,12 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
     was_approved = before in (PostState.APPROVED, PostState.SCHEDULED)
     post.text, post.link = post_input.text, post_input.link
     post.first_comment, post.thread = post_input.first_comment, post_input.thread
+    post.media = stored(post_input.media, assets)
     post.tags, post.notes = post_input.tags, post_input.notes
     post.version += 1
     post.updated_at = timezone.now()
     post.save()
-    _write_targets(post, post_input, channels)
+    _write_targets(post, post_input, channels, assets)
     # Editing sends a post back through approval when the editor cannot publish
     # alone, or when the workspace wants every edit of an approved post approved.
     _apply_schedule(post, post_input, _needs_approval(access, approved=was_approved))
@@ -828,13 +910,18 @@ def restore_version(actor: Actor, access: WorkspaceAccess, post_id: int, number:
         link=snap.get("link", ""),
         first_comment=snap.get("first_comment", ""),
         thread=list(snap.get("thread", [])),
+        media=choices_from(snap.get("media") or []),
         tags=list(snap.get("tags", [])),
         notes=snap.get("notes", ""),
         channel_ids=[t["channel"] for t in targets],
         variants={
-            t["channel"]: Variant(text=t.get("text"), first_comment=t.get("first_comment", ""))
+            t["channel"]: Variant(
+                text=t.get("text"),
+                first_comment=t.get("first_comment", ""),
+                media=None if t.get("media") is None else choices_from(t["media"]),
+            )
             for t in targets
-            if t.get("text") is not None or t.get("first_comment")
+            if t.get("text") is not None or t.get("first_comment") or t.get("media") is not None
         },
         when="at" if keeps_time else "draft",
         scheduled_at=post.scheduled_at,

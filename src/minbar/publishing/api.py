@@ -22,9 +22,15 @@ from minbar.publishing.models import (
     PostState,
     Target,
 )
+from minbar.publishing.target_media import MediaChoice
 from minbar.workspaces.actions import validate_time_zone
 
 router = Router(tags=["publishing"])
+
+
+class MediaOut(Schema):
+    asset: int | None = None  # None only for files attached by path before the library
+    alt_text: str = ""
 
 
 class TargetOut(Schema):
@@ -34,6 +40,8 @@ class TargetOut(Schema):
     due_at: datetime | None
     attempts: int
     text: str
+    media: list[MediaOut]
+    media_overridden: bool
     last_error_kind: str
     last_error_message: str
     remote_id: str
@@ -44,6 +52,10 @@ class TargetOut(Schema):
     def resolve_text(obj: Target) -> str:
         return obj.effective_text
 
+    @staticmethod
+    def resolve_media(obj: Target) -> list[dict[str, object]]:
+        return obj.effective_media
+
 
 class PostOut(Schema):
     id: int
@@ -52,6 +64,7 @@ class PostOut(Schema):
     link: str
     first_comment: str
     thread: list[str]
+    media: list[MediaOut]
     tags: list[str]
     scheduled_at: datetime | None
     version: int
@@ -63,9 +76,21 @@ class PostOut(Schema):
         return list(obj.targets.all())
 
 
+class MediaIn(Schema):
+    """A file of the workspace's media library; alt_text null: the library's alt text."""
+
+    asset: int
+    alt_text: str | None = None
+
+    def to_choice(self) -> MediaChoice:
+        return MediaChoice(self.asset, self.alt_text)
+
+
 class VariantIn(Schema):
     text: str | None = None
     first_comment: str = ""
+    # null: the post's shared media; a list (even empty): this channel's own.
+    media: list[MediaIn] | None = None
 
 
 class PostIn(Schema):
@@ -73,6 +98,7 @@ class PostIn(Schema):
     link: str = ""
     first_comment: str = ""
     thread: list[str] = []
+    media: list[MediaIn] = []
     channels: list[int] = []
     variants: dict[int, VariantIn] = {}
     tags: list[str] = []
@@ -86,9 +112,14 @@ class PostIn(Schema):
             link=self.link,
             first_comment=self.first_comment,
             thread=self.thread,
+            media=[m.to_choice() for m in self.media],
             channel_ids=self.channels,
             variants={
-                cid: Variant(text=v.text, first_comment=v.first_comment)
+                cid: Variant(
+                    text=v.text,
+                    first_comment=v.first_comment,
+                    media=None if v.media is None else [m.to_choice() for m in v.media],
+                )
                 for cid, v in self.variants.items()
             },
             tags=self.tags,

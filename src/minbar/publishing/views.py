@@ -6,26 +6,33 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
-from minbar.publishing import actions, approvals, bulk, calendar
+from minbar.media import actions as media_actions
+from minbar.media import queries as media_queries
+from minbar.media.actions import UploadRefused
+from minbar.media.models import MediaAsset
+from minbar.media.processing import ACCEPTED_TYPES, human_size, media_limits
+from minbar.publishing import actions, approvals, bulk, calendar, previews
 from minbar.publishing import versions as post_versions
 from minbar.publishing.forms import (
     MAX_STEPS,
     THREAD_SEPARATOR,
+    media_from,
     policy_input_from,
     post_input_from,
 )
 from minbar.publishing.labels import EVENT_LABELS
 from minbar.publishing.models import Post, PostState, Target, TargetState
+from minbar.publishing.target_media import all_asset_ids, asset_ids, load_assets
 from minbar.publishing.validation import counting_word, text_length
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
@@ -64,12 +71,43 @@ def post_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     )
 
 
+def _media_rows(
+    access: WorkspaceAccess, items: list[dict[str, Any]], assets: dict[int, MediaAsset]
+) -> list[dict[str, Any]]:
+    """Attached files as the composer lists them: thumbnail, name, this post's alt text."""
+    rows = []
+    for item in items:
+        asset = assets.get(int(item.get("asset") or 0))
+        if asset is None:
+            continue  # not (or no longer) in this workspace's library
+        rows.append(
+            {
+                "id": asset.pk,
+                "name": asset.original_filename,
+                "kind": asset.kind,
+                "thumb": reverse("media:thumbnail", args=[access.workspace.slug, asset.pk])
+                if asset.thumbnail
+                else "",
+                "alt_text": str(item.get("alt_text") or ""),
+            }
+        )
+    return rows
+
+
+def _form_media(form: QueryDict, list_name: str, alt_prefix: str) -> list[dict[str, Any]]:
+    try:
+        choices = media_from(form, list_name, alt_prefix)
+    except ActionError:
+        return []
+    return [{"asset": c.asset, "alt_text": c.alt_text or ""} for c in choices]
+
+
 def _compose_context(
     access: WorkspaceAccess, post: Post | None = None, form: QueryDict | None = None
 ) -> dict[str, Any]:
     channels = list(Channel.objects.filter(workspace=access.workspace))
     chosen: dict[int, Target] = {t.channel_id: t for t in post.targets.all()} if post else {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for channel in channels:
         target = chosen.get(channel.pk)
         if form is not None:
@@ -79,6 +117,8 @@ def _compose_context(
                     "checked": str(channel.pk) in form.getlist("channels"),
                     "override": bool(form.get(f"override_{channel.pk}")),
                     "text": form.get(f"text_{channel.pk}", ""),
+                    "override_media": bool(form.get(f"override_media_{channel.pk}")),
+                    "media": _form_media(form, f"media_{channel.pk}", f"alt_{channel.pk}_"),
                 }
             )
         else:
@@ -88,11 +128,29 @@ def _compose_context(
                     "checked": target is not None,
                     "override": bool(target and target.text_overridden),
                     "text": target.text if target else "",
+                    "override_media": bool(target and target.media_overridden),
+                    "media": list(target.media) if target and target.media_overridden else [],
                 }
             )
+    shared = (
+        _form_media(form, "media", "alt_") if form is not None else list(post.media if post else [])
+    )
+    ids = asset_ids(shared) + [i for row in rows for i in asset_ids(row["media"])]
+    assets = load_assets(access.workspace.pk, ids)
+    for row in rows:
+        row["media"] = _media_rows(access, row["media"], assets)
+    limits = media_limits()
     return {
         "channels": channels,
         "channel_rows": rows,
+        "media_rows": _media_rows(access, shared, assets),
+        "media_folders": media_queries.folders_of(access.workspace),
+        "media_tags": media_queries.tags_of(access.workspace),
+        # Filled in by composer.js for files picked or uploaded while writing.
+        "template_item": {"id": "__ID__", "name": "__NAME__", "kind": "", "thumb": "__THUMB__"},
+        "media_accept": ",".join(ACCEPTED_TYPES),
+        "media_max_image": human_size(limits.max_image_bytes),
+        "media_max_video": human_size(limits.max_video_bytes),
         "form": form,
         "post": post,
         "thread_text": f"\n{THREAD_SEPARATOR}\n".join(post.thread) if post else "",
@@ -142,22 +200,95 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         post_input = post_input_from(request.POST, _zone(request, access))
     except ActionError as exc:
         return render(request, "publishing/_check.html", {"error": exc.message})
-    channels = Channel.objects.filter(workspace=access.workspace, pk__in=post_input.channel_ids)
-    rows = [
-        {
-            "channel": check.channel,
-            "label": check.caps.label,
-            "text": check.text,
-            "length": text_length(check.text, check.caps),
-            "limit": check.caps.text.max_length,
-            "unit": counting_word(check.caps),
-            "problems": check.problems,
-            "thread": post_input.thread,
-            "first_comment": check.first_comment,
-        }
-        for check in actions.target_checks(post_input, channels)
-    ]
+    channels = list(
+        Channel.objects.filter(workspace=access.workspace, pk__in=post_input.channel_ids)
+    )
+    ids = all_asset_ids(
+        post_input.media, (v.media for v in post_input.variants.values() if v.media is not None)
+    )
+    assets = load_assets(access.workspace.pk, ids)
+    rows = []
+    for check in actions.target_checks(post_input, channels, assets=assets):
+        flavour = str(check.channel.get_credentials().data.get("flavour") or "")
+        family = previews.family_of(check.channel, check.caps, flavour)
+        rows.append(
+            {
+                "channel": check.channel,
+                "label": check.caps.label,
+                "family": family,
+                "preview": previews.build(
+                    slug=access.workspace.slug,
+                    family=family,
+                    caps=check.caps,
+                    text=check.text,
+                    link=post_input.link,
+                    thread=post_input.thread,
+                    first_comment=check.first_comment,
+                    media=check.media,
+                    assets=assets,
+                ),
+                "length": text_length(check.text, check.caps),
+                "limit": check.caps.text.max_length,
+                "unit": counting_word(check.caps),
+                "problems": check.problems,
+                "notes": check.media_notes,
+            }
+        )
     return render(request, "publishing/_check.html", {"rows": rows})
+
+
+PICKER_SIZE = 48
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_GET
+def media_picker(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """The composer's media picker: the library's files with search, folder and tag filters."""
+    filters = {
+        "q": request.GET.get("q", "")[:200],
+        "folder": request.GET.get("folder", "")[:200],
+        "tag": request.GET.get("tag", "")[:100],
+    }
+    assets = list(media_queries.library(access, **filters)[: PICKER_SIZE + 1])
+    return render(
+        request,
+        "publishing/_media_picker.html",
+        {
+            "assets": assets[:PICKER_SIZE],
+            "more": len(assets) > PICKER_SIZE,
+            "filters": filters,
+            "folders": media_queries.folders_of(access.workspace),
+            "tags": media_queries.tags_of(access.workspace),
+        },
+    )
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def media_upload(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Upload from the composer: the files go to the library and are attached at once."""
+    try:
+        outcomes = media_actions.upload(
+            Actor.from_request(request), access, request.FILES.getlist("files")
+        )
+    except UploadRefused as exc:
+        detail = [f"{name}: {reason}" for name, reason in exc.problems]
+        return JsonResponse({"error": " ".join([exc.message, *detail])}, status=422)
+    except ActionError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    items = [
+        {
+            "id": o.asset.pk,
+            "name": o.asset.original_filename,
+            "kind": o.asset.kind,
+            "thumb": reverse("media:thumbnail", args=[access.workspace.slug, o.asset.pk])
+            if o.asset.thumbnail
+            else "",
+            "alt_text": o.asset.alt_text,
+        }
+        for o in outcomes
+    ]
+    return JsonResponse({"items": items})
 
 
 @workspace_view(Perm.VIEW_SHARED_CONTENT)
@@ -175,6 +306,9 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
         {
             "post": post,
             "team": team,
+            "media_rows": _media_rows(
+                access, post.media, load_assets(access.workspace.pk, asset_ids(post.media))
+            ),
             "targets": post.targets.select_related("channel"),
             "events": _history(post) if team else [],
             "route": approvals.route_status(post),
