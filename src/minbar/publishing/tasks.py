@@ -97,3 +97,13 @@ def plan_next_wake(moment: datetime | None = None) -> datetime | None:
     HUEY.put(WAKE_KEY, eta.timestamp())
     dispatch_soon.schedule(eta=eta)
     return eta
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def fill_recurring_series() -> None:
+    """Create recurring posts' occurrences due within the next days (idempotent; see series)."""
+    from minbar.publishing import series
+
+    made = series.fill_due_series()
+    if made:
+        logger.info("recurring posts: %s occurrence(s) created", made)
