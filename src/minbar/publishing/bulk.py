@@ -15,7 +15,8 @@ from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput, NotAllowed
 from minbar.publishing.actions import PostInput, create_post, target_checks
-from minbar.publishing.models import Post
+from minbar.publishing.models import Post, QueueSlot
+from minbar.publishing.queue import no_slots_error
 from minbar.publishing.timing import local_to_utc
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.roles import Perm
@@ -107,7 +108,13 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
             errors.append(RowError(number, "channels", _("Name at least one channel.")))
         when, scheduled_at = "draft", None
         raw_time = row.get("publish_at", "")
-        if raw_time:
+        if raw_time.lower() == "queue":
+            # Each channel's next free posting time, taken row by row when saving.
+            when = "queue"
+            for channel in chosen:
+                if not QueueSlot.objects.filter(schedule__channel=channel).exists():
+                    errors.append(RowError(number, "publish_at", no_slots_error(channel).message))
+        elif raw_time:
             try:
                 scheduled_at = local_to_utc(datetime.fromisoformat(raw_time), time_zone)
                 when = "at"

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from minbar.audit.actions import record
 from minbar.channels.models import Channel
@@ -34,10 +35,15 @@ HOLDING_STATES = (TargetState.SCHEDULED, TargetState.AWAITING_APPROVAL)
 SEARCH_WEEKS = 52
 MAX_SLOTS = 7 * 24
 PRESETS: dict[str, list[time]] = {
-    "3-a-day": [time(9, 0), time(13, 0), time(17, 0)],
     "1-a-day": [time(9, 0)],
     "2-a-day": [time(9, 0), time(17, 0)],
+    "3-a-day": [time(9, 0), time(13, 0), time(17, 0)],
 }
+PRESET_LABELS = [
+    ("1-a-day", _lazy("Once a day at 9:00")),
+    ("2-a-day", _lazy("2 a day at 9:00 and 17:00")),
+    ("3-a-day", _lazy("3 a day at 9:00, 13:00 and 17:00")),
+]
 
 
 def wall_to_utc(day: date, at: time, zone: zoneinfo.ZoneInfo) -> datetime:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -10,19 +11,22 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
-from minbar.publishing import actions, bulk, calendar
+from minbar.publishing import actions, bulk, calendar, queue, series
 from minbar.publishing.forms import THREAD_SEPARATOR, post_input_from
-from minbar.publishing.models import Post, PostState, Target
+from minbar.publishing.models import Post, PostState, QueueSchedule, Target
 from minbar.publishing.validation import counting_word, text_length
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
+
+WEEKDAYS = sorted(DJANGO_WEEKDAYS.items())  # Monday = 0, translated by Django
 
 
 def _zone(request: HttpRequest, access: WorkspaceAccess) -> str:
@@ -89,6 +93,8 @@ def _compose_context(
         "post": post,
         "thread_text": f"\n{THREAD_SEPARATOR}\n".join(post.thread) if post else "",
         "needs_approval": not access.can(Perm.PUBLISH_WITHOUT_APPROVAL),
+        "weekday_choices": WEEKDAYS,
+        "repeat_weekdays": form.getlist("repeat_weekdays") if form is not None else [],
     }
 
 
@@ -135,6 +141,7 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     except ActionError as exc:
         return render(request, "publishing/_check.html", {"error": exc.message})
     channels = Channel.objects.filter(workspace=access.workspace, pk__in=post_input.channel_ids)
+    slots = _queue_preview(request, channels) if post_input.when == "queue" else {}
     rows = [
         {
             "channel": check.channel,
@@ -146,10 +153,26 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
             "problems": check.problems,
             "thread": post_input.thread,
             "first_comment": check.first_comment,
+            "slot": slots.get(check.channel.pk),
         }
         for check in actions.target_checks(post_input, channels)
     ]
-    return render(request, "publishing/_check.html", {"rows": rows})
+    return render(request, "publishing/_check.html", {"rows": rows, "slug": access.workspace.slug})
+
+
+def _queue_preview(request: HttpRequest, channels: Iterable[Channel]) -> dict[int, dict[str, Any]]:
+    """The posting time each channel would get from "add to queue" (nothing is reserved)."""
+    raw_post = request.POST.get("post_id", "")
+    exclude = int(raw_post) if raw_post.isdigit() else None
+    out: dict[int, dict[str, Any]] = {}
+    for channel in channels:
+        try:
+            pick = queue.next_free_slots([channel], exclude_post_id=exclude)[0]
+        except ActionError as exc:
+            out[channel.pk] = {"error": exc.message, "fields": list(exc.fields.values())}
+        else:
+            out[channel.pk] = {"at": pick.due_at, "zone": pick.time_zone}
+    return out
 
 
 @workspace_view(Perm.VIEW_CONTENT)
@@ -169,6 +192,8 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
             "can_approve": access.can(Perm.APPROVE_CONTENT)
             and post.state == PostState.AWAITING_APPROVAL,
             "editable": post.state in actions.EDITABLE_STATES,
+            "series": post.series,
+            "series_next": series.upcoming_times(post.series) if post.series else [],
         },
     )
 
@@ -236,6 +261,23 @@ def retry(
         post_id,
         _("Trying again now."),
         lambda: actions.retry(actor, access, target_id),
+    )
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def stop_series(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    try:
+        post = actions.get_post(access, post_id)
+    except ActionError:
+        raise Http404 from None
+    actor = Actor.from_request(request)
+    return _act(
+        request,
+        access,
+        post_id,
+        _("The series is stopped: no more occurrences."),
+        lambda: series.stop_series(actor, access, post.series_id or 0),
     )
 
 
@@ -336,3 +378,74 @@ def import_posts(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
                 return redirect("publishing:list", slug=access.workspace.slug)
         return render(request, "publishing/import.html", context, status=422)
     return render(request, "publishing/import.html", context)
+
+
+def queue_context(access: WorkspaceAccess, channel: Channel) -> dict[str, Any]:
+    """The channel page's "Posting times" section."""
+    schedule = QueueSchedule.objects.filter(channel=channel).first()
+    slots = list(schedule.slots.all()) if schedule else []
+    days = [
+        {"weekday": number, "name": name, "times": [s.time for s in slots if s.weekday == number]}
+        for number, name in WEEKDAYS
+    ]
+    upcoming: list[Any] = []
+    zone = access.workspace.time_zone
+    if schedule is not None:
+        zone = queue.zone_of(schedule)
+        if slots:
+            upcoming = list(
+                queue.slot_times(
+                    [(s.weekday, s.time) for s in slots], zone, timezone.now(), weeks=1
+                )
+            )[:5]
+    return {
+        "days": days,
+        "count": len(slots),
+        "zone": zone,
+        "own_zone": schedule.time_zone if schedule else "",
+        "workspace_zone": access.workspace.time_zone,
+        "upcoming": upcoming,
+        "presets": queue.PRESET_LABELS,
+        "zones": sorted(zoneinfo.available_timezones()),
+    }
+
+
+@workspace_view(Perm.MANAGE_CHANNELS)
+@require_POST
+def edit_queue(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> HttpResponse:
+    """One change to a channel's posting times, from the buttons on the channel's page."""
+    if not Channel.objects.filter(workspace=access.workspace, pk=channel_id).exists():
+        raise Http404
+    actor = Actor.from_request(request)
+    data = request.POST
+    action = data.get("action", "")
+    try:
+        weekday = int(data.get("weekday", "0") or 0)
+        if action == "add":
+            at = queue.parse_time(data.get("time", ""))
+            queue.add_slot(actor, access, channel_id, weekday, at)
+        elif action == "remove":
+            queue.remove_slot(
+                actor, access, channel_id, weekday, queue.parse_time(data.get("time", ""))
+            )
+        elif action == "copy":
+            queue.copy_to_all_days(actor, access, channel_id, weekday)
+        elif action == "preset":
+            queue.apply_preset(actor, access, channel_id, data.get("preset", ""))
+        elif action == "clear":
+            queue.set_slots(actor, access, channel_id, [])
+        elif action == "zone":
+            schedule = queue.get_schedule(access, channel_id)
+            queue.set_slots(
+                actor, access, channel_id, queue.current_slots(schedule), data.get("time_zone", "")
+            )
+        else:
+            raise Http404
+    except ValueError:
+        messages.error(request, _("Choose a day of the week."))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Posting times saved."))
+    url = reverse("channels:detail", args=[access.workspace.slug, channel_id])
+    return redirect(url + "#queue")
