@@ -118,7 +118,9 @@ def next_free_slots(
     ``lock`` serialises queue additions per channel (the schedule row is locked to
     the end of the transaction), so two people adding at once get different slots.
     """
-    start = max(after or timezone.now(), timezone.now()) + timedelta(seconds=1)
+    # Never now itself: a slot at this very second would be late by the time it is saved.
+    soonest = timezone.now() + timedelta(seconds=1)
+    start = max(after, soonest) if after is not None else soonest
     end = start + timedelta(weeks=SEARCH_WEEKS)
     picks: list[SlotPick] = []
     for channel in channels:

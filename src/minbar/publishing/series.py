@@ -171,6 +171,7 @@ def start_series(actor: Actor, access: WorkspaceAccess, post_input: PostInput) -
         data={"kind": series.kind, "post": post.pk},
     )
     fill_series(series.pk)
+    series.refresh_from_db()  # the post's own copy, for what the caller shows
     return post
 
 

@@ -7,9 +7,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from conftest import make_user
 from minbar.accounts.actions import create_api_token
 from minbar.channels.models import Channel
 from minbar.channels.tests.test_channels import fake_networks  # noqa: F401 - autouse fixture
@@ -19,47 +17,10 @@ from minbar.publishing import actions, bulk, calendar, dispatcher, queue
 from minbar.publishing.actions import PostInput
 from minbar.publishing.models import Post, PostState, QueueSlot, Target, TargetState
 from minbar.workspaces.access import access_for
-from minbar.workspaces.models import Membership
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 RIYADH = zoneinfo.ZoneInfo("Asia/Riyadh")
-# A Sunday, noon UTC.
-SUNDAY = datetime(2030, 6, 2, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fixed = Clock(SUNDAY)
-    monkeypatch.setattr(timezone, "now", fixed)
-    return fixed
-
-
-@pytest.fixture
-def channels(world):
-    make = lambda handle: Channel.objects.create(  # noqa: E731
-        workspace=world.acme,
-        network="fakenet",
-        remote_id=handle,
-        handle=handle,
-        server_url="https://fake.example",
-    )
-    return make("acme.one"), make("acme.two")
-
-
-@pytest.fixture
-def contributor(world):
-    user = make_user("cora")
-    Membership.objects.create(user=user, workspace=world.acme, role="contributor")
-    return user
 
 
 def _slots(world, channel, slots, zone=None):
