@@ -275,7 +275,7 @@ def fill_series(series_id: int, moment: datetime | None = None) -> int:
     with transaction.atomic():
         # Another worker filling this series right now: leave it to that one.
         series = (
-            PostSeries.objects.select_for_update(skip_locked=True)
+            PostSeries.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("workspace", "author")
             .filter(pk=series_id, active=True)
             .first()
