@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -217,6 +218,45 @@ def upcoming_times(series: PostSeries, limit: int = 5) -> list[datetime]:
             break
         out.append(at)
         number += 1
+    return out
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An occurrence the series will make later (shown faintly on the calendar)."""
+
+    at: datetime
+    text: str
+    post_id: int  # the latest occurrence made, to open the series from
+
+
+def planned_by_day(
+    workspace_id: int, start: datetime, end: datetime, time_zone: str, channel_id: int | None
+) -> dict[date, list[Planned]]:
+    zone = zoneinfo.ZoneInfo(time_zone)
+    out: dict[date, list[Planned]] = {}
+    active = PostSeries.objects.filter(workspace_id=workspace_id, active=True).exclude(
+        kind=RepeatKind.EVERGREEN
+    )
+    for one in active:
+        if channel_id is not None and channel_id not in one.content.get("channels", []):
+            continue
+        latest = one.occurrences.order_by("-occurrence").values_list("pk", flat=True).first()
+        if latest is None:
+            continue
+        texts = [one.content.get("text", ""), *one.variations]
+        number = one.last_occurrence + 1
+        # Bounded: a month holds at most a few dozen occurrences of a daily series.
+        for _step in range(200):
+            at = planned_time(one, number)
+            if at is None or at >= end:
+                break
+            if at >= start:
+                text = texts[(number - 1) % len(texts)]
+                out.setdefault(at.astimezone(zone).date(), []).append(Planned(at, text, latest))
+            number += 1
+    for items in out.values():
+        items.sort(key=lambda p: p.at)
     return out
 
 

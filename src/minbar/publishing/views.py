@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -303,11 +303,24 @@ def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpRespons
     if access.can(Perm.VIEW_CONTENT):
         token = calendar.feed_token(Actor.from_request(request), access)
         feed_url = request.build_absolute_uri(reverse("publishing:ics", args=[token]))
+    month = calendar.month_grid(posts, first, zone)
+    if not state:
+        days = [day for week in month.weeks for day in week]
+        tz = zoneinfo.ZoneInfo(zone)
+        planned = series.planned_by_day(
+            access.workspace.pk,
+            datetime.combine(days[0].date, time.min, tz),
+            datetime.combine(days[-1].date + timedelta(days=1), time.min, tz),
+            zone,
+            int(channel) if channel.isdigit() else None,
+        )
+        for day in days:
+            day.planned = planned.get(day.date, [])
     return render(
         request,
         "publishing/calendar.html",
         {
-            "month": calendar.month_grid(posts, first, zone),
+            "month": month,
             "channels": Channel.objects.filter(workspace=access.workspace),
             "channel": channel,
             "state": state,

@@ -353,3 +353,15 @@ def test_repeating_post_through_the_api(world, channels, clock):
     assert stopped.status_code == 200 and stopped.json()["series"]["active"] is False
     again = client.post(f"/api/v1/workspaces/acme/posts/{body['id']}/stop-series")
     assert again.status_code == 409
+
+
+def test_calendar_shows_occurrences_not_made_yet_as_planned(world, channels, clock):
+    first = _start(world.bob, channels[:1], Repeat(kind="days", every_days=1, count=20))
+    client = Client()
+    client.force_login(world.bob)
+    html = client.get("/w/acme/publishing/calendar/?month=2030-06").content.decode()
+    # Seven made (3 to 9 June), thirteen planned (10 to 22 June).
+    assert html.count('data-testid="planned"') == 13
+    assert f"/w/acme/publishing/posts/{_occurrences(first)[-1].pk}/" in html
+    other = client.get(f"/w/acme/publishing/calendar/?month=2030-06&channel={channels[1].pk}")
+    assert 'data-testid="planned"' not in other.content.decode()
