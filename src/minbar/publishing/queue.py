@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from minbar.audit.actions import record
 from minbar.channels.models import Channel
@@ -40,9 +40,9 @@ PRESETS: dict[str, list[time]] = {
     "3-a-day": [time(9, 0), time(13, 0), time(17, 0)],
 }
 PRESET_LABELS = [
-    ("1-a-day", _lazy("Once a day at 9:00")),
-    ("2-a-day", _lazy("2 a day at 9:00 and 17:00")),
-    ("3-a-day", _lazy("3 a day at 9:00, 13:00 and 17:00")),
+    ("1-a-day", gettext_lazy("Once a day at 9:00")),
+    ("2-a-day", gettext_lazy("2 a day at 9:00 and 17:00")),
+    ("3-a-day", gettext_lazy("3 a day at 9:00, 13:00 and 17:00")),
 ]
 
 

@@ -116,6 +116,7 @@ def compose(
             context = _compose_context(access, post, request.POST) | {
                 "error": exc.message,
                 "field_errors": exc.fields,
+                "queue_missing": _without_slots(access, request.POST),
             }
             return render(request, "publishing/compose.html", context, status=422)
         messages.success(
@@ -130,6 +131,18 @@ def compose(
         )
         return redirect("publishing:detail", slug=access.workspace.slug, post_id=post.pk)
     return render(request, "publishing/compose.html", context)
+
+
+def _without_slots(access: WorkspaceAccess, form: QueryDict) -> list[Channel]:
+    """Chosen channels that "add to queue" cannot use yet (linked from the error)."""
+    if form.get("when") != "queue":
+        return []
+    ids = [int(raw) for raw in form.getlist("channels") if raw.isdigit()]
+    return list(
+        Channel.objects.filter(workspace=access.workspace, pk__in=ids).exclude(
+            queue_schedule__slots__isnull=False
+        )
+    )
 
 
 @workspace_view(Perm.CREATE_CONTENT)

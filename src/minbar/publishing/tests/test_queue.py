@@ -276,6 +276,14 @@ def test_composer_shows_the_slot_each_channel_would_get(world, channels, clock):
         {"text": "Hi", "channels": [channels[0].pk, channels[1].pk], "when": "queue"},
     ).content.decode()
     assert 'data-testid="queue-slot"' in html and "Set up posting times for acme.two" in html
+    refused = client.post(
+        "/w/acme/publishing/new/",
+        {"text": "Queued", "channels": [channels[0].pk, channels[1].pk], "when": "queue"},
+    )
+    assert refused.status_code == 422
+    assert f'href="/w/acme/channels/{channels[1].pk}/#queue" data-testid="setup-queue"' in (
+        refused.content.decode()
+    )
     response = client.post(
         "/w/acme/publishing/new/",
         {"text": "Queued", "channels": [channels[0].pk], "when": "queue"},
