@@ -173,7 +173,11 @@ class CommentIn(Schema):
 @paginate(Page)
 def list_posts(request: HttpRequest, slug: str, state: str = "") -> QuerySet[Post]:
     access = api_access(request, slug)
-    posts = Post.objects.filter(workspace=access.workspace).prefetch_related("targets")
+    posts = (
+        Post.objects.filter(workspace=access.workspace)
+        .select_related("series")
+        .prefetch_related("targets")
+    )
     if not actions.can_view(access):
         return posts.none()
     return posts.filter(state=state) if state else posts

@@ -88,6 +88,12 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
         raise InvalidInput(_("The file has no rows below the header."))
     channels = {c.handle.lower(): c for c in Channel.objects.filter(workspace=access.workspace)}
     caps_of: dict[int, Capabilities] = {}
+    # Channels "queue" rows can use (with at least one posting time).
+    queued = set(
+        QueueSlot.objects.filter(schedule__channel__workspace=access.workspace).values_list(
+            "schedule__channel_id", flat=True
+        )
+    )
     errors: list[RowError] = []
     inputs: list[PostInput] = []
     for number, row in enumerate(rows, start=2):
@@ -112,7 +118,7 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
             # Each channel's next free posting time, taken row by row when saving.
             when = "queue"
             for channel in chosen:
-                if not QueueSlot.objects.filter(schedule__channel=channel).exists():
+                if channel.pk not in queued:
                     errors.append(RowError(number, "publish_at", no_slots_error(channel).message))
         elif raw_time:
             try:

@@ -265,6 +265,11 @@ def test_dispatcher_and_calendar_use_each_targets_own_time(world, channels, cloc
     month = calendar.month_grid(Post.objects.all(), date(2030, 6, 1), "Europe/London")
     days = {d.date: d.posts for week in month.weeks for d in week}
     assert days[date(2030, 6, 2)] == [post]
+    client = Client()
+    client.force_login(world.bob)
+    page = client.get(f"/w/acme/publishing/posts/{post.pk}/").content.decode()
+    assert 'datetime="2030-06-02T16:00:00+01:00"' in page
+    assert 'datetime="2030-06-03T09:00:00+01:00"' in page
 
 
 def test_composer_shows_the_slot_each_channel_would_get(world, channels, clock):
