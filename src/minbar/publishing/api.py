@@ -131,7 +131,7 @@ class PostIn(Schema):
             when=self.when,
             scheduled_at=self.scheduled_at,
             scheduled_time_zone=self._zone() if self.scheduled_at else "",
-            repeat=Repeat(**self.repeat.dict()) if self.repeat else None,
+            repeat=Repeat(**self.repeat.model_dump()) if self.repeat else None,
         )
 
 

@@ -45,6 +45,8 @@ from minbar.workspaces.roles import Perm, has_perm
 logger = logging.getLogger("minbar.publishing")
 
 HORIZON = timedelta(days=7)
+# An occurrence due sooner than this when its turn comes is treated as missed.
+MIN_LEAD = timedelta(minutes=1)
 MAX_EVERY_DAYS = 365
 MAX_COUNT = 1000
 # States of an occurrence that has not started going out (stopping a series cancels them).
@@ -260,7 +262,7 @@ def planned_by_day(
     return out
 
 
-def _input_for(series: PostSeries, number: int, previous: Post | None) -> PostInput:
+def _input_for(series: PostSeries, number: int) -> PostInput:
     content = series.content
     texts = [content.get("text", ""), *series.variations]
     text = texts[(number - 1) % len(texts)]
@@ -328,8 +330,8 @@ def fill_series(series_id: int, moment: datetime | None = None) -> int:
             return 0
         while True:
             number = series.last_occurrence + 1
-            previous = series.occurrences.filter(occurrence=series.last_occurrence).first()
             if series.kind == RepeatKind.EVERGREEN:
+                previous = series.occurrences.filter(occurrence=series.last_occurrence).first()
                 if previous is None or previous.scheduled_at is None:
                     _stop(series, "the previous occurrence is gone")
                     break
@@ -344,12 +346,12 @@ def fill_series(series_id: int, moment: datetime | None = None) -> int:
                     break
                 if at > moment + HORIZON:
                     break
-                if at <= moment:
+                if at <= max(moment, timezone.now()) + MIN_LEAD:
                     # Missed (workers were down): skipped, not published late.
                     series.last_occurrence = number
                     continue
                 after = None
-            post_input = _input_for(series, number, previous)
+            post_input = _input_for(series, number)
             needs_approval = series.approved_version != series.version and not access.can(
                 Perm.PUBLISH_WITHOUT_APPROVAL
             )

@@ -365,3 +365,14 @@ def test_calendar_shows_occurrences_not_made_yet_as_planned(world, channels, clo
     assert f"/w/acme/publishing/posts/{_occurrences(first)[-1].pk}/" in html
     other = client.get(f"/w/acme/publishing/calendar/?month=2030-06&channel={channels[1].pk}")
     assert 'data-testid="planned"' not in other.content.decode()
+
+
+def test_occurrences_missed_while_workers_were_down_are_skipped(world, channels, clock):
+    first = _start(world.bob, channels[:1], Repeat(kind="days", every_days=1, count=30))
+    clock.moment = datetime(2030, 6, 20, 12, 0, tzinfo=UTC)
+    series.fill_due_series()
+    made = _occurrences(first)
+    # 10 to 20 June passed unseen: skipped (and counted), never published late.
+    assert [p.occurrence for p in made][6:9] == [7, 19, 20]
+    assert made[7].scheduled_at == datetime(2030, 6, 21, 8, 0, tzinfo=UTC)
+    assert all(p.scheduled_at > clock.moment for p in made[7:])
