@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +25,7 @@ from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.media.models import MediaAsset
-from minbar.publishing import approvals, dispatcher
+from minbar.publishing import approvals, dispatcher, queue
 from minbar.publishing.models import (
     ApprovalAppliesTo,
     ApprovalPolicy,
@@ -31,6 +33,7 @@ from minbar.publishing.models import (
     Post,
     PostComment,
     PostEvent,
+    PostSeries,
     PostState,
     PostVersion,
     Target,
@@ -82,10 +85,26 @@ class PostInput:
     variants: dict[int, Variant] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     notes: str = ""
-    # "draft", "now" or "at" (with scheduled_at in UTC)
+    # "draft", "now", "at" (with scheduled_at in UTC) or "queue" (each channel's next free slot)
     when: str = "draft"
     scheduled_at: datetime | None = None
     scheduled_time_zone: str = ""
+    # Makes the post the first occurrence of a recurring series (see ``series.py``).
+    repeat: Repeat | None = None
+    # "queue" only: no slot before this (an evergreen post's next occurrence).
+    queue_after: datetime | None = None
+
+
+@dataclass
+class Repeat:
+    """How a post recurs: ``kind`` is "days", "weekly" or "evergreen" (RepeatKind)."""
+
+    kind: str
+    every_days: int = 1
+    weekdays: list[int] = field(default_factory=list)
+    count: int | None = None  # occurrences in all, the first included
+    until: date | None = None  # last local date an occurrence may fall on
+    variations: list[str] = field(default_factory=list)
 
 
 def _channels(access: WorkspaceAccess, ids: Iterable[int]) -> list[Channel]:
@@ -246,7 +265,23 @@ def _kick_dispatcher() -> None:
 def _apply_schedule(post: Post, post_input: PostInput, needs_approval: bool) -> None:
     """Set the post's and its targets' states from what the person asked for."""
     now = timezone.now()
-    if post_input.when == "at":
+    due_per_channel: dict[int, datetime] = {}
+    if post_input.when == "queue":
+        targets = list(post.targets.select_related("channel__workspace"))
+        if not targets:
+            raise InvalidInput(
+                _("Choose at least one channel."), fields={"channels": _("Required.")}
+            )
+        picks = queue.next_free_slots(
+            [t.channel for t in targets],
+            exclude_post_id=post.pk,
+            after=post_input.queue_after,
+            lock=True,
+        )
+        due_per_channel = {p.channel.pk: p.due_at for p in picks}
+        first = min(picks, key=lambda p: p.due_at)
+        post.scheduled_at, post.scheduled_time_zone = first.due_at, first.time_zone
+    elif post_input.when == "at":
         if post_input.scheduled_at is None:
             raise InvalidInput(
                 _("Choose when to publish."), fields={"scheduled_at": _("Required.")}
@@ -263,7 +298,9 @@ def _apply_schedule(post: Post, post_input: PostInput, needs_approval: bool) -> 
     elif post_input.when == "draft":
         post.scheduled_at = post_input.scheduled_at
     else:
-        raise InvalidInput(_("Choose draft, now or a time."), fields={"when": _("Unknown.")})
+        raise InvalidInput(
+            _("Choose draft, now, a time or the queue."), fields={"when": _("Unknown.")}
+        )
     if post_input.when == "draft":
         post.state, target_state = PostState.DRAFT, TargetState.DRAFT
     elif needs_approval:
@@ -274,6 +311,9 @@ def _apply_schedule(post: Post, post_input: PostInput, needs_approval: bool) -> 
     post.targets.update(
         state=target_state, due_at=post.scheduled_at, next_attempt_at=None, updated_at=now
     )
+    # Queued targets each take their own channel's slot; the post shows the earliest.
+    for channel_id, due_at in due_per_channel.items():
+        post.targets.filter(channel_id=channel_id).update(due_at=due_at)
 
 
 def _write_targets(
@@ -300,6 +340,23 @@ def _write_targets(
 def create_post(actor: Actor, access: WorkspaceAccess, post_input: PostInput) -> Post:
     if not access.can(Perm.CREATE_CONTENT):
         raise NotAllowed(_("Your role does not allow writing posts."))
+    if post_input.repeat is not None:
+        from minbar.publishing import series  # the series module builds on this one
+
+        return series.start_series(actor, access, post_input)
+    return write_post(actor, access, post_input, needs_approval=_needs_approval(access))
+
+
+def write_post(
+    actor: Actor,
+    access: WorkspaceAccess,
+    post_input: PostInput,
+    *,
+    needs_approval: bool,
+    occurrence_of: PostSeries | None = None,
+    occurrence: int | None = None,
+) -> Post:
+    """Create a post (checked and scheduled); callers hold a transaction and check the role."""
     channels = _channels(access, post_input.channel_ids)
     assets = _assets(access, post_input)
     if post_input.when != "draft":
@@ -323,11 +380,17 @@ def create_post(actor: Actor, access: WorkspaceAccess, post_input: PostInput) ->
         media=stored(post_input.media, assets),
         tags=post_input.tags,
         notes=post_input.notes,
+        series=occurrence_of,
+        occurrence=occurrence,
+        series_version=occurrence_of.version if occurrence_of else None,
     )
     _write_targets(post, post_input, channels, assets)
-    _apply_schedule(post, post_input, _needs_approval(access))
+    _apply_schedule(post, post_input, needs_approval)
     PostVersion.objects.create(post=post, number=1, author=actor.user, snapshot=_snapshot(post))
-    _event(post, actor, "created", to_state=post.state)
+    series_data: dict[str, Any] = (
+        {"series": occurrence_of.pk, "occurrence": occurrence} if occurrence_of else {}
+    )
+    _event(post, actor, "created", to_state=post.state, **series_data)
     if post.state == PostState.AWAITING_APPROVAL:
         _start_approval(post, actor)
     record(
@@ -397,6 +460,10 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
         # Any change restarts the route: earlier approvals were of other content.
         _start_approval(post, actor)
     record(actor, "post.updated", workspace=access.workspace, target=post)
+    if post.series_id is not None:
+        from minbar.publishing import series
+
+        series.follow_edit(post, post_input, needs_approval=_needs_approval(access))
     if post.state == PostState.SCHEDULED:
         _kick_dispatcher()
     return post
@@ -569,9 +636,14 @@ def approve_post(actor: Actor, access: WorkspaceAccess, post_id: int, comment: s
     post.save(update_fields=["state"])
     post.targets.filter(state=TargetState.AWAITING_APPROVAL).update(
         state=TargetState.SCHEDULED,
-        due_at=post.scheduled_at or timezone.now(),
+        # Queued targets keep their own slot's time.
+        due_at=Coalesce(F("due_at"), Value(post.scheduled_at or timezone.now())),
         updated_at=timezone.now(),
     )
+    if post.series_id is not None:
+        from minbar.publishing import series
+
+        series.after_approval(actor, post)
     _tell_author(post, actor, "approved", comment.strip())
     _kick_dispatcher()
     return post

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -12,14 +13,16 @@ from ninja.pagination import paginate
 
 from minbar.api import ErrorOut, Page, api_access, api_actor, principal
 from minbar.core.errors import InvalidInput, NotFound
-from minbar.publishing import actions, approvals, bulk
-from minbar.publishing.actions import PolicyInput, PostInput, StepInput, Variant
+from minbar.publishing import actions, approvals, bulk, queue, series
+from minbar.publishing.actions import PolicyInput, PostInput, Repeat, StepInput, Variant
 from minbar.publishing.models import (
     ApprovalAppliesTo,
     ApprovalPolicy,
     Post,
     PostComment,
+    PostSeries,
     PostState,
+    QueueSchedule,
     Target,
 )
 from minbar.publishing.target_media import MediaChoice
@@ -57,6 +60,28 @@ class TargetOut(Schema):
         return obj.effective_media
 
 
+class SeriesOut(Schema):
+    id: int
+    kind: str
+    every_days: int
+    weekdays: list[int]
+    time_zone: str
+    max_occurrences: int | None
+    until: date | None
+    variations: list[str]
+    active: bool
+    approved: bool
+    next_times: list[datetime]
+
+    @staticmethod
+    def resolve_approved(obj: PostSeries) -> bool:
+        return obj.approved_version == obj.version
+
+    @staticmethod
+    def resolve_next_times(obj: PostSeries) -> list[datetime]:
+        return series.upcoming_times(obj)
+
+
 class PostOut(Schema):
     id: int
     state: str
@@ -70,6 +95,8 @@ class PostOut(Schema):
     version: int
     created_at: datetime
     targets: list[TargetOut]
+    occurrence: int | None
+    series: SeriesOut | None
 
     @staticmethod
     def resolve_targets(obj: Post) -> list[Target]:
@@ -93,6 +120,15 @@ class VariantIn(Schema):
     media: list[MediaIn] | None = None
 
 
+class RepeatIn(Schema):
+    kind: str  # days, weekly or evergreen
+    every_days: int = 1
+    weekdays: list[int] = []
+    count: int | None = None
+    until: date | None = None
+    variations: list[str] = []
+
+
 class PostIn(Schema):
     text: str = ""
     link: str = ""
@@ -105,6 +141,15 @@ class PostIn(Schema):
     notes: str = ""
     when: str = "draft"
     scheduled_at: datetime | None = None
+    # Wall-clock zone of a repeating post's later occurrences (default: the workspace's).
+    time_zone: str = ""
+    repeat: RepeatIn | None = None
+
+    def _zone(self) -> str:
+        if self.time_zone:
+            return validate_time_zone(self.time_zone)
+        # A repeating post keeps the workspace's wall-clock time across daylight saving.
+        return "" if self.repeat else "UTC"
 
     def to_input(self) -> PostInput:
         return PostInput(
@@ -126,8 +171,39 @@ class PostIn(Schema):
             notes=self.notes,
             when=self.when,
             scheduled_at=self.scheduled_at,
-            scheduled_time_zone="UTC" if self.scheduled_at else "",
+            scheduled_time_zone=self._zone() if self.scheduled_at else "",
+            repeat=Repeat(**self.repeat.model_dump()) if self.repeat else None,
         )
+
+
+class SlotIO(Schema):
+    weekday: int  # Monday = 0
+    time: str  # HH:MM, local to the schedule's zone
+
+
+class QueueOut(Schema):
+    channel_id: int
+    time_zone: str
+    time_zone_is_workspace: bool
+    slots: list[SlotIO]
+    next_slots: list[datetime]
+
+
+class QueueIn(Schema):
+    time_zone: str = ""  # empty: the workspace's
+    slots: list[SlotIO] = []
+
+
+def _queue_out(schedule: QueueSchedule) -> dict[str, object]:
+    slots = queue.current_slots(schedule)
+    zone = queue.zone_of(schedule)
+    return {
+        "channel_id": schedule.channel_id,
+        "time_zone": zone,
+        "time_zone_is_workspace": not schedule.time_zone,
+        "slots": [{"weekday": d, "time": t.strftime("%H:%M")} for d, t in slots],
+        "next_slots": list(queue.slot_times(slots, zone, timezone.now(), weeks=1))[:10],
+    }
 
 
 class CommentIn(Schema):
@@ -138,7 +214,11 @@ class CommentIn(Schema):
 @paginate(Page)
 def list_posts(request: HttpRequest, slug: str, state: str = "") -> QuerySet[Post]:
     access = api_access(request, slug)
-    posts = Post.objects.filter(workspace=access.workspace).prefetch_related("targets")
+    posts = (
+        Post.objects.filter(workspace=access.workspace)
+        .select_related("series")
+        .prefetch_related("targets")
+    )
     if not actions.can_view(access):
         return posts.none()
     return posts.filter(state=state) if state else posts
@@ -380,3 +460,36 @@ def import_posts(
         api_actor(request), access, file.read(), validate_time_zone(time_zone)
     )
     return Status(201, {"created": len(created), "post_ids": [p.pk for p in created]})
+
+
+@router.get("/{slug}/channels/{channel_id}/queue", response={200: QueueOut, 404: ErrorOut})
+def get_queue(request: HttpRequest, slug: str, channel_id: int) -> dict[str, object]:
+    return _queue_out(queue.get_schedule(api_access(request, slug), channel_id))
+
+
+@router.put(
+    "/{slug}/channels/{channel_id}/queue",
+    response={200: QueueOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Replace a channel's weekly posting times (the queue's slots)",
+)
+def put_queue(
+    request: HttpRequest, slug: str, channel_id: int, payload: QueueIn
+) -> dict[str, object]:
+    access = api_access(request, slug)
+    slots: list[tuple[int, time]] = [(s.weekday, queue.parse_time(s.time)) for s in payload.slots]
+    schedule = queue.set_slots(api_actor(request), access, channel_id, slots, payload.time_zone)
+    return _queue_out(schedule)
+
+
+@router.post(
+    "/{slug}/posts/{post_id}/stop-series",
+    response={200: PostOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Stop a recurring post: no more occurrences; those not started are cancelled",
+)
+def stop_series(request: HttpRequest, slug: str, post_id: int) -> Post:
+    access = api_access(request, slug)
+    post = actions.get_post(access, post_id)
+    if post.series_id is None:
+        raise NotFound(_("This post does not repeat."))
+    series.stop_series(api_actor(request), access, post.series_id)
+    return actions.get_post(access, post_id)

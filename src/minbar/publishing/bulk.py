@@ -16,7 +16,8 @@ from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput, NotAllowed
 from minbar.media.models import MediaAsset
 from minbar.publishing.actions import PostInput, create_post, target_checks
-from minbar.publishing.models import Post
+from minbar.publishing.models import Post, QueueSlot
+from minbar.publishing.queue import no_slots_error
 from minbar.publishing.target_media import MediaChoice
 from minbar.publishing.timing import local_to_utc
 from minbar.workspaces.access import WorkspaceAccess
@@ -117,6 +118,12 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
     channels = {c.handle.lower(): c for c in Channel.objects.filter(workspace=access.workspace)}
     library = _Library(access)
     caps_of: dict[int, Capabilities] = {}
+    # Channels "queue" rows can use (with at least one posting time).
+    queued = set(
+        QueueSlot.objects.filter(schedule__channel__workspace=access.workspace).values_list(
+            "schedule__channel_id", flat=True
+        )
+    )
     errors: list[RowError] = []
     inputs: list[PostInput] = []
     for number, row in enumerate(rows, start=2):
@@ -137,7 +144,13 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
             errors.append(RowError(number, "channels", _("Name at least one channel.")))
         when, scheduled_at = "draft", None
         raw_time = row.get("publish_at", "")
-        if raw_time:
+        if raw_time.lower() == "queue":
+            # Each channel's next free posting time, taken row by row when saving.
+            when = "queue"
+            for channel in chosen:
+                if channel.pk not in queued:
+                    errors.append(RowError(number, "publish_at", no_slots_error(channel).message))
+        elif raw_time:
             try:
                 scheduled_at = local_to_utc(datetime.fromisoformat(raw_time), time_zone)
                 when = "at"

@@ -8,6 +8,7 @@ import secrets
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import formats, timezone
@@ -28,6 +29,8 @@ class Day:
     in_month: bool
     is_today: bool
     posts: list[Post] = field(default_factory=list)
+    # Recurring posts' occurrences not created yet (series.planned_by_day).
+    planned: list[Any] = field(default_factory=list)
 
 
 @dataclass

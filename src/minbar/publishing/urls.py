@@ -16,6 +16,7 @@ urlpatterns = [
     path("w/<slug:slug>/publishing/calendar/", views.calendar_month, name="calendar"),
     path("w/<slug:slug>/publishing/calendar/renew/", views.renew_feed, name="renew_feed"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/move/", views.move, name="move"),
+    path("w/<slug:slug>/channels/<int:channel_id>/queue/", views.edit_queue, name="queue"),
     path("calendar/<str:token>.ics", views.ics_feed, name="ics"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/", views.detail, name="detail"),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/edit/", views.compose, name="edit"),
@@ -44,6 +45,11 @@ urlpatterns = [
         name="approval_settings",
     ),
     path("w/<slug:slug>/publishing/posts/<int:post_id>/cancel/", views.cancel, name="cancel"),
+    path(
+        "w/<slug:slug>/publishing/posts/<int:post_id>/stop-series/",
+        views.stop_series,
+        name="stop_series",
+    ),
     path(
         "w/<slug:slug>/publishing/posts/<int:post_id>/targets/<int:target_id>/retry/",
         views.retry,

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryD
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,7 +23,7 @@ from minbar.media import queries as media_queries
 from minbar.media.actions import UploadRefused
 from minbar.media.models import MediaAsset
 from minbar.media.processing import ACCEPTED_TYPES, human_size, media_limits
-from minbar.publishing import actions, approvals, bulk, calendar, previews
+from minbar.publishing import actions, approvals, bulk, calendar, previews, queue, series
 from minbar.publishing import versions as post_versions
 from minbar.publishing.forms import (
     MAX_STEPS,
@@ -31,13 +33,15 @@ from minbar.publishing.forms import (
     post_input_from,
 )
 from minbar.publishing.labels import EVENT_LABELS
-from minbar.publishing.models import Post, PostState, Target, TargetState
+from minbar.publishing.models import Post, PostState, QueueSchedule, Target, TargetState
 from minbar.publishing.target_media import all_asset_ids, asset_ids, load_assets
 from minbar.publishing.validation import counting_word, text_length
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.models import Membership
 from minbar.workspaces.roles import Perm, has_perm
+
+WEEKDAYS = sorted(DJANGO_WEEKDAYS.items())  # Monday = 0, translated by Django
 
 
 def _zone(request: HttpRequest, access: WorkspaceAccess) -> str:
@@ -155,6 +159,8 @@ def _compose_context(
         "post": post,
         "thread_text": f"\n{THREAD_SEPARATOR}\n".join(post.thread) if post else "",
         "needs_approval": not access.can(Perm.PUBLISH_WITHOUT_APPROVAL),
+        "weekday_choices": WEEKDAYS,
+        "repeat_weekdays": form.getlist("repeat_weekdays") if form is not None else [],
     }
 
 
@@ -176,6 +182,7 @@ def compose(
             context = _compose_context(access, post, request.POST) | {
                 "error": exc.message,
                 "field_errors": exc.fields,
+                "queue_missing": _without_slots(access, request.POST),
             }
             return render(request, "publishing/compose.html", context, status=422)
         messages.success(
@@ -190,6 +197,18 @@ def compose(
         )
         return redirect("publishing:detail", slug=access.workspace.slug, post_id=post.pk)
     return render(request, "publishing/compose.html", context)
+
+
+def _without_slots(access: WorkspaceAccess, form: QueryDict) -> list[Channel]:
+    """Chosen channels that "add to queue" cannot use yet (linked from the error)."""
+    if form.get("when") != "queue":
+        return []
+    ids = [int(raw) for raw in form.getlist("channels") if raw.isdigit()]
+    return list(
+        Channel.objects.filter(workspace=access.workspace, pk__in=ids).exclude(
+            queue_schedule__slots__isnull=False
+        )
+    )
 
 
 @workspace_view(Perm.CREATE_CONTENT)
@@ -207,6 +226,7 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         post_input.media, (v.media for v in post_input.variants.values() if v.media is not None)
     )
     assets = load_assets(access.workspace.pk, ids)
+    slots = _queue_preview(request, channels) if post_input.when == "queue" else {}
     rows = []
     for check in actions.target_checks(post_input, channels, assets=assets):
         flavour = str(check.channel.get_credentials().data.get("flavour") or "")
@@ -232,9 +252,25 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
                 "unit": counting_word(check.caps),
                 "problems": check.problems,
                 "notes": check.media_notes,
+                "slot": slots.get(check.channel.pk),
             }
         )
-    return render(request, "publishing/_check.html", {"rows": rows})
+    return render(request, "publishing/_check.html", {"rows": rows, "slug": access.workspace.slug})
+
+
+def _queue_preview(request: HttpRequest, channels: Iterable[Channel]) -> dict[int, dict[str, Any]]:
+    """The posting time each channel would get from "add to queue" (nothing is reserved)."""
+    raw_post = request.POST.get("post_id", "")
+    exclude = int(raw_post) if raw_post.isdigit() else None
+    out: dict[int, dict[str, Any]] = {}
+    for channel in channels:
+        try:
+            pick = queue.next_free_slots([channel], exclude_post_id=exclude)[0]
+        except ActionError as exc:
+            out[channel.pk] = {"error": exc.message, "fields": list(exc.fields.values())}
+        else:
+            out[channel.pk] = {"at": pick.due_at, "zone": pick.time_zone}
+    return out
 
 
 PICKER_SIZE = 48
@@ -322,6 +358,8 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
             "can_write": access.can(Perm.CREATE_CONTENT),
             "can_approve": eligibility.allowed,
             "editable": post.state in actions.EDITABLE_STATES,
+            "series": post.series,
+            "series_next": series.upcoming_times(post.series) if post.series else [],
         },
     )
 
@@ -557,6 +595,23 @@ def retry(
     )
 
 
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def stop_series(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    try:
+        post = actions.get_post(access, post_id)
+    except ActionError:
+        raise Http404 from None
+    actor = Actor.from_request(request)
+    return _act(
+        request,
+        access,
+        post_id,
+        _("The series is stopped: no more occurrences."),
+        lambda: series.stop_series(actor, access, post.series_id or 0),
+    )
+
+
 @workspace_view(Perm.VIEW_CONTENT)
 def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     zone = _zone(request, access)
@@ -579,11 +634,24 @@ def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpRespons
     if access.can(Perm.VIEW_CONTENT):
         token = calendar.feed_token(Actor.from_request(request), access)
         feed_url = request.build_absolute_uri(reverse("publishing:ics", args=[token]))
+    month = calendar.month_grid(posts, first, zone)
+    if not state:
+        days = [day for week in month.weeks for day in week]
+        tz = zoneinfo.ZoneInfo(zone)
+        planned = series.planned_by_day(
+            access.workspace.pk,
+            datetime.combine(days[0].date, time.min, tz),
+            datetime.combine(days[-1].date + timedelta(days=1), time.min, tz),
+            zone,
+            int(channel) if channel.isdigit() else None,
+        )
+        for day in days:
+            day.planned = planned.get(day.date, [])
     return render(
         request,
         "publishing/calendar.html",
         {
-            "month": calendar.month_grid(posts, first, zone),
+            "month": month,
             "channels": Channel.objects.filter(workspace=access.workspace),
             "channel": channel,
             "state": state,
@@ -654,3 +722,74 @@ def import_posts(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
                 return redirect("publishing:list", slug=access.workspace.slug)
         return render(request, "publishing/import.html", context, status=422)
     return render(request, "publishing/import.html", context)
+
+
+def queue_context(access: WorkspaceAccess, channel: Channel) -> dict[str, Any]:
+    """The channel page's "Posting times" section."""
+    schedule = QueueSchedule.objects.filter(channel=channel).first()
+    slots = list(schedule.slots.all()) if schedule else []
+    days = [
+        {"weekday": number, "name": name, "times": [s.time for s in slots if s.weekday == number]}
+        for number, name in WEEKDAYS
+    ]
+    upcoming: list[Any] = []
+    zone = access.workspace.time_zone
+    if schedule is not None:
+        zone = queue.zone_of(schedule)
+        if slots:
+            upcoming = list(
+                queue.slot_times(
+                    [(s.weekday, s.time) for s in slots], zone, timezone.now(), weeks=1
+                )
+            )[:5]
+    return {
+        "days": days,
+        "count": len(slots),
+        "zone": zone,
+        "own_zone": schedule.time_zone if schedule else "",
+        "workspace_zone": access.workspace.time_zone,
+        "upcoming": upcoming,
+        "presets": queue.PRESET_LABELS,
+        "zones": sorted(zoneinfo.available_timezones()),
+    }
+
+
+@workspace_view(Perm.MANAGE_CHANNELS)
+@require_POST
+def edit_queue(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> HttpResponse:
+    """One change to a channel's posting times, from the buttons on the channel's page."""
+    if not Channel.objects.filter(workspace=access.workspace, pk=channel_id).exists():
+        raise Http404
+    actor = Actor.from_request(request)
+    data = request.POST
+    action = data.get("action", "")
+    try:
+        weekday = int(data.get("weekday", "0") or 0)
+        if action == "add":
+            at = queue.parse_time(data.get("time", ""))
+            queue.add_slot(actor, access, channel_id, weekday, at)
+        elif action == "remove":
+            queue.remove_slot(
+                actor, access, channel_id, weekday, queue.parse_time(data.get("time", ""))
+            )
+        elif action == "copy":
+            queue.copy_to_all_days(actor, access, channel_id, weekday)
+        elif action == "preset":
+            queue.apply_preset(actor, access, channel_id, data.get("preset", ""))
+        elif action == "clear":
+            queue.set_slots(actor, access, channel_id, [])
+        elif action == "zone":
+            schedule = queue.get_schedule(access, channel_id)
+            queue.set_slots(
+                actor, access, channel_id, queue.current_slots(schedule), data.get("time_zone", "")
+            )
+        else:
+            raise Http404
+    except ValueError:
+        messages.error(request, _("Choose a day of the week."))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Posting times saved."))
+    url = reverse("channels:detail", args=[access.workspace.slug, channel_id])
+    return redirect(url + "#queue")

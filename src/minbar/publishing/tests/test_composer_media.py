@@ -155,7 +155,8 @@ def test_composer_saves_ordered_media_with_alt_text_and_a_channel_override(world
         {"asset": one.pk, "alt_text": "A single cup"}
     ]
     page = alice.get(f"/w/acme/publishing/posts/{post.pk}/edit/").content.decode()
-    assert page.index(f'value="{two.pk}"') < page.index(f'value="{one.pk}"')
+    shared = page[page.index('id="media-shared"') :]
+    assert shared.index(f'data-asset="{two.pk}"') < shared.index(f'data-asset="{one.pk}"')
     assert "Two cups on a table" in page and "A single cup" in page
 
 
