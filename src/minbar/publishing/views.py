@@ -52,7 +52,8 @@ def post_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         "publishing/list.html",
         {
             "posts": posts[:200],
-            "upcoming": upcoming[:50],
+            # Grouped by the viewer's local day, not the UTC one.
+            "upcoming": calendar.agenda_days(list(upcoming[:50]), _zone(request, access)),
             "states": PostState.choices,
             "state": state,
             "can_write": access.can(Perm.CREATE_CONTENT),

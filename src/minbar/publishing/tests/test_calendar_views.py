@@ -521,3 +521,13 @@ def test_the_feed_takes_the_same_filters(world, assorted, channels):
     assert page.count("BEGIN:VEVENT") == 1 and "On the page only" in page
     # Filters never widen the feed to another workspace, nor open it without the token.
     assert Client().get("/calendar/wrong.ics?tag=ramadan").status_code == 404
+
+
+def test_coming_up_on_the_publish_page_groups_by_the_viewers_local_day(world, make_post):
+    world.alice.time_zone = "Asia/Riyadh"
+    world.alice.save()
+    # 23:30 UTC on 9 June is 02:30 on 10 June in Riyadh.
+    make_post(datetime(2031, 6, 9, 23, 30, tzinfo=UTC), "Night owl special")
+    html = _client(world.alice).get("/w/acme/publishing/").content.decode()
+    coming_up = html.split('id="upcoming-heading"', 1)[1].split("</section>", 1)[0]
+    assert 'datetime="2031-06-10"' in coming_up and 'datetime="2031-06-09"' not in coming_up
