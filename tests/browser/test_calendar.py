@@ -3,6 +3,7 @@ with the keyboard, in English and in Arabic."""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import datetime, time, timedelta
 
@@ -77,6 +78,20 @@ def test_dragging_a_card_in_the_week_moves_it_to_that_day_and_hour(
     post.refresh_from_db()
     assert post.scheduled_at == datetime.combine(target_day, time(15, 20), LONDON)
     assert post.events.filter(kind="rescheduled").exists()
+
+    # The filters narrow the week; their pop-over closes on Escape.
+    page.locator("details.filter-group summary").nth(1).click()
+    page.locator("input[name=tag][value=coffee]").check()
+    page.keyboard.press("Escape")
+    expect(page.locator("details.filter-group[open]")).to_have_count(0)
+    page.locator("form.calendar-filters button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"tag=coffee"))
+    expect(page.locator(f'.cal-card[data-post="{post.pk}"]')).to_be_visible()
+    page.locator('[data-testid="view-switch"] a').nth(1).click()  # the list view
+    expect(page).to_have_url(re.compile(r"/calendar/list/\?from=[\d-]+&tag=coffee"))
+    expect(page.locator(f'.agenda-item[data-post="{post.pk}"]')).to_contain_text("#coffee")
+    page.goto(page.url)
+    assert_accessible(page, f"the calendar list ({language})")
     assert page_problems.unexpected() == []
 
 

@@ -268,7 +268,8 @@ def _calendar_context(
     anchor: date,
 ) -> dict[str, Any]:
     """What every calendar view shows around its grid: switcher, filters, feed address."""
-    request.session[CALENDAR_VIEW_SESSION_KEY] = view
+    if request.session.get(CALENDAR_VIEW_SESSION_KEY) != view:  # no session write per page
+        request.session[CALENDAR_VIEW_SESSION_KEY] = view
     query = filters.query()
     switch = {
         "month": f"month={anchor:%Y-%m}",
