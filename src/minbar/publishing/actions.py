@@ -438,15 +438,22 @@ def _movable_post(access: WorkspaceAccess, post_id: int) -> Post:
 
 
 def _reschedule(
-    actor: Actor, access: WorkspaceAccess, post: Post, moved: datetime, past_message: str
+    actor: Actor,
+    access: WorkspaceAccess,
+    post: Post,
+    moved: datetime,
+    time_zone: str,
+    past_message: str,
 ) -> Post:
     if moved < timezone.now():
         raise InvalidInput(past_message, fields={"scheduled_at": _("In the past.")})
     before = post.scheduled_at
     assert before is not None
     post.scheduled_at = moved
+    # The wall-clock time was chosen in this zone now, whatever zone it was first written in.
+    post.scheduled_time_zone = time_zone
     post.updated_at = timezone.now()
-    post.save(update_fields=["scheduled_at", "updated_at"])
+    post.save(update_fields=["scheduled_at", "scheduled_time_zone", "updated_at"])
     post.targets.filter(state__in=_MOVABLE_TARGET_STATES).update(
         due_at=moved, updated_at=timezone.now()
     )
@@ -473,7 +480,12 @@ def move_to_day(
     local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(time_zone))
     moved = local_to_utc(datetime.combine(day, local.time()), time_zone)
     return _reschedule(
-        actor, access, post, moved, _("That time has passed. Choose a day in the future.")
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a day in the future."),
     )
 
 
@@ -492,7 +504,12 @@ def move_to(
     wanted = datetime.combine(day, time(hour, local.minute))
     moved = local_to_utc(wanted, time_zone)
     return _reschedule(
-        actor, access, post, moved, _("That time has passed. Choose a time in the future.")
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a time in the future."),
     )
 
 
@@ -504,5 +521,10 @@ def reschedule_to(
     post = _movable_post(access, post_id)
     moved = local_to_utc(local.replace(second=0, microsecond=0), time_zone)
     return _reschedule(
-        actor, access, post, moved, _("That time has passed. Choose a time in the future.")
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a time in the future."),
     )

@@ -433,6 +433,7 @@ def test_the_move_form_reschedules_without_dragging(world, make_post):
     assert "Moved." in response.content.decode()
     post.refresh_from_db()
     assert post.scheduled_at == datetime(2031, 6, 12, 17, 5, tzinfo=UTC)  # 18:05 BST
+    assert post.scheduled_time_zone == "Europe/London"
 
 
 def test_the_move_form_explains_a_skipped_time_and_keeps_the_post(world, make_post):
