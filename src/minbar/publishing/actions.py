@@ -9,7 +9,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -730,39 +730,117 @@ def variants_from(data: Mapping[str, Any], channel_ids: list[int]) -> dict[int, 
     return variants
 
 
-@transaction.atomic
-def move_to_day(
-    actor: Actor, access: WorkspaceAccess, post_id: int, day: date, time_zone: str
-) -> Post:
-    """Move a post to another day at the same local time (dragging it on the calendar)."""
+_MOVABLE_TARGET_STATES = (TargetState.DRAFT, TargetState.AWAITING_APPROVAL, TargetState.SCHEDULED)
+
+
+def _movable_post(access: WorkspaceAccess, post_id: int) -> Post:
+    """The post, locked, if this person may move it on the calendar; the rules every move shares."""
     post = get_post(access, post_id)
     if not access.can(Perm.CREATE_CONTENT):
         raise NotAllowed(_("Your role does not allow this."))
+    # Lock the row so two people dragging the same post at once apply one after the other.
+    post = Post.objects.select_for_update().get(pk=post.pk)
     if post.scheduled_at is None:
         raise Conflict(_("This post has no time yet; open it to schedule it."))
     if (
         post.state not in EDITABLE_STATES
-        or post.targets.exclude(
-            state__in=(TargetState.DRAFT, TargetState.AWAITING_APPROVAL, TargetState.SCHEDULED)
-        ).exists()
+        or post.targets.exclude(state__in=_MOVABLE_TARGET_STATES).exists()
     ):
         raise Conflict(_("This post is already going out or out; it can no longer be moved."))
-    zone = zoneinfo.ZoneInfo(time_zone)
-    local = post.scheduled_at.astimezone(zone)
-    moved = local_to_utc(datetime.combine(day, local.time()), time_zone)
+    return post
+
+
+def _reschedule(
+    actor: Actor,
+    access: WorkspaceAccess,
+    post: Post,
+    moved: datetime,
+    time_zone: str,
+    past_message: str,
+) -> Post:
     if moved < timezone.now():
-        raise InvalidInput(_("That time has passed. Choose a day in the future."))
+        raise InvalidInput(past_message, fields={"scheduled_at": _("In the past.")})
     before = post.scheduled_at
+    assert before is not None
     post.scheduled_at = moved
-    post.save(update_fields=["scheduled_at"])
-    post.targets.filter(
-        state__in=(TargetState.DRAFT, TargetState.AWAITING_APPROVAL, TargetState.SCHEDULED)
-    ).update(due_at=moved, updated_at=timezone.now())
+    # The wall-clock time was chosen in this zone now, whatever zone it was first written in.
+    post.scheduled_time_zone = time_zone
+    post.updated_at = timezone.now()
+    post.save(update_fields=["scheduled_at", "scheduled_time_zone", "updated_at"])
+    post.targets.filter(state__in=_MOVABLE_TARGET_STATES).update(
+        due_at=moved, updated_at=timezone.now()
+    )
     _event(post, actor, "rescheduled", data_from=before.isoformat(), data_to=moved.isoformat())
-    record(actor, "post.rescheduled", workspace=access.workspace, target=post)
+    record(
+        actor,
+        "post.rescheduled",
+        workspace=access.workspace,
+        target=post,
+        data={"from": before.isoformat(), "to": moved.isoformat()},
+    )
     if post.state == PostState.SCHEDULED:
         _kick_dispatcher()
     return post
+
+
+@transaction.atomic
+def move_to_day(
+    actor: Actor, access: WorkspaceAccess, post_id: int, day: date, time_zone: str
+) -> Post:
+    """Move a post to another day at the same local time (dragging it on the month calendar)."""
+    post = _movable_post(access, post_id)
+    assert post.scheduled_at is not None
+    local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(time_zone))
+    moved = local_to_utc(datetime.combine(day, local.time()), time_zone)
+    return _reschedule(
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a day in the future."),
+    )
+
+
+@transaction.atomic
+def move_to(
+    actor: Actor, access: WorkspaceAccess, post_id: int, day: date, hour: int, time_zone: str
+) -> Post:
+    """Move a post to another local day and hour, keeping its minutes (the week calendar)."""
+    if not 0 <= hour <= 23:
+        raise InvalidInput(
+            _("Drop the post on an hour of the day."), fields={"hour": _("0 to 23.")}
+        )
+    post = _movable_post(access, post_id)
+    assert post.scheduled_at is not None
+    local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(time_zone))
+    wanted = datetime.combine(day, time(hour, local.minute))
+    moved = local_to_utc(wanted, time_zone)
+    return _reschedule(
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a time in the future."),
+    )
+
+
+@transaction.atomic
+def reschedule_to(
+    actor: Actor, access: WorkspaceAccess, post_id: int, local: datetime, time_zone: str
+) -> Post:
+    """Move a post to a local date and time typed in (the keyboard alternative to dragging)."""
+    post = _movable_post(access, post_id)
+    moved = local_to_utc(local.replace(second=0, microsecond=0), time_zone)
+    return _reschedule(
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a time in the future."),
+    )
 
 
 # -- review conversation -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -233,15 +234,17 @@ class Planned:
 
 
 def planned_by_day(
-    workspace_id: int, start: datetime, end: datetime, time_zone: str, channel_id: int | None
+    workspace_id: int, start: datetime, end: datetime, time_zone: str, channels: Iterable[int] = ()
 ) -> dict[date, list[Planned]]:
+    """Occurrences not created yet, by local day; ``channels`` keeps series using any of them."""
+    wanted = set(channels)
     zone = zoneinfo.ZoneInfo(time_zone)
     out: dict[date, list[Planned]] = {}
     active = PostSeries.objects.filter(workspace_id=workspace_id, active=True).exclude(
         kind=RepeatKind.EVERGREEN
     )
     for one in active:
-        if channel_id is not None and channel_id not in one.content.get("channels", []):
+        if wanted and not wanted & set(one.content.get("channels", [])):
             continue
         latest = one.occurrences.order_by("-occurrence").values_list("pk", flat=True).first()
         if latest is None:

@@ -7,11 +7,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -67,7 +70,8 @@ def post_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         "publishing/list.html",
         {
             "posts": posts[:200],
-            "upcoming": upcoming[:50],
+            # Grouped by the viewer's local day, not the UTC one.
+            "upcoming": calendar.agenda_days(list(upcoming[:50]), _zone(request, access)),
             "states": PostState.choices,
             "state": state,
             "can_write": access.can(Perm.CREATE_CONTENT),
@@ -612,30 +616,106 @@ def stop_series(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> 
     )
 
 
+CALENDAR_VIEWS = {
+    "month": "publishing:calendar",
+    "week": "publishing:calendar_week",
+    "list": "publishing:calendar_list",
+}
+# The view a person last used (month, week or list), so "Calendar" opens it again.
+CALENDAR_VIEW_SESSION_KEY = "minbar.calendar_view"
+AGENDA_PAGE_SIZE = 50
+
+
+def _calendar_posts(access: WorkspaceAccess, filters: calendar.CalendarFilters) -> QuerySet[Post]:
+    return filters.apply(Post.objects.filter(workspace=access.workspace)).prefetch_related(
+        Prefetch("targets", queryset=Target.objects.select_related("channel"))
+    )
+
+
+def _calendar_context(
+    request: HttpRequest,
+    access: WorkspaceAccess,
+    view: str,
+    filters: calendar.CalendarFilters,
+    anchor: date,
+) -> dict[str, Any]:
+    """What every calendar view shows around its grid: switcher, filters, feed address."""
+    if request.session.get(CALENDAR_VIEW_SESSION_KEY) != view:  # no session write per page
+        request.session[CALENDAR_VIEW_SESSION_KEY] = view
+    query = filters.query()
+    switch = {
+        "month": f"month={anchor:%Y-%m}",
+        "week": f"week={anchor.isoformat()}",
+        "list": f"from={anchor.isoformat()}",
+    }
+    views = [
+        {
+            "key": key,
+            "label": label,
+            "current": key == view,
+            "url": reverse(CALENDAR_VIEWS[key], args=[access.workspace.slug])
+            + "?"
+            + "&".join(part for part in (switch[key], query) if part),
+        }
+        for key, label in (("month", _("Month")), ("week", _("Week")), ("list", _("List")))
+    ]
+    feed_url = filtered_feed_url = ""
+    if access.can(Perm.VIEW_CONTENT):
+        token = calendar.feed_token(Actor.from_request(request), access)
+        feed_url = request.build_absolute_uri(reverse("publishing:ics", args=[token]))
+        if filters.active:
+            filtered_feed_url = f"{feed_url}?{query}"
+    members = Membership.objects.filter(workspace=access.workspace).select_related("user")
+    return {
+        "calendar_view": view,
+        "views": views,
+        "filters": filters,
+        "filter_query": query,
+        "channels": Channel.objects.filter(workspace=access.workspace),
+        "tags": sorted(
+            {*calendar.known_tags(Post.objects.filter(workspace=access.workspace)), *filters.tags},
+            key=str.casefold,
+        ),
+        "authors": sorted((m.user for m in members), key=lambda u: u.display_name.casefold()),
+        "statuses": calendar.STATUS_CHOICES,
+        "feed_url": feed_url,
+        "filtered_feed_url": filtered_feed_url,
+        "can_write": access.can(Perm.CREATE_CONTENT),
+        "can_manage": access.can(Perm.MANAGE_WORKSPACE),
+        "zone": _zone(request, access),
+        "editable_states": [str(s) for s in actions.EDITABLE_STATES],
+    }
+
+
+def _today(request: HttpRequest, access: WorkspaceAccess) -> date:
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(_zone(request, access))).date()
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def planner(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Open the calendar view this person used last, with the same query."""
+    view = request.session.get(CALENDAR_VIEW_SESSION_KEY, "month")
+    url = reverse(CALENDAR_VIEWS.get(view, "publishing:calendar"), args=[access.workspace.slug])
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
+
+
 @workspace_view(Perm.VIEW_CONTENT)
 def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     zone = _zone(request, access)
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    today = _today(request, access)
     try:
         first = calendar.parse_month(request.GET.get("month", ""), today)
     except ActionError as exc:
         messages.error(request, exc.message)
         first = today.replace(day=1)
-    posts = Post.objects.filter(
-        workspace=access.workspace, state__in=calendar.SHOWN_STATES
-    ).prefetch_related("targets__channel")
-    channel = request.GET.get("channel", "")
-    if channel.isdigit():
-        posts = posts.filter(targets__channel_id=int(channel)).distinct()
-    state = request.GET.get("state", "")
-    if state in PostState.values:
-        posts = posts.filter(state=state)
-    feed_url = ""
-    if access.can(Perm.VIEW_CONTENT):
-        token = calendar.feed_token(Actor.from_request(request), access)
-        feed_url = request.build_absolute_uri(reverse("publishing:ics", args=[token]))
-    month = calendar.month_grid(posts, first, zone)
-    if not state:
+    filters = calendar.CalendarFilters.from_query(request.GET)
+    anchor = today if (today.year, today.month) == (first.year, first.month) else first
+    month = calendar.month_grid(_calendar_posts(access, filters), first, zone)
+    # Recurring posts' occurrences not created yet show faintly, as planned.
+    if not (filters.tags or filters.author) and (
+        not filters.statuses or PostState.SCHEDULED in filters.statuses
+    ):
         days = [day for week in month.weeks for day in week]
         tz = zoneinfo.ZoneInfo(zone)
         planned = series.planned_by_day(
@@ -643,7 +723,7 @@ def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpRespons
             datetime.combine(days[0].date, time.min, tz),
             datetime.combine(days[-1].date + timedelta(days=1), time.min, tz),
             zone,
-            int(channel) if channel.isdigit() else None,
+            filters.channels,
         )
         for day in days:
             day.planned = planned.get(day.date, [])
@@ -652,13 +732,71 @@ def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpRespons
         "publishing/calendar.html",
         {
             "month": month,
-            "channels": Channel.objects.filter(workspace=access.workspace),
-            "channel": channel,
-            "state": state,
-            "states": PostState.choices,
-            "feed_url": feed_url,
-            "can_write": access.can(Perm.CREATE_CONTENT),
-            "can_manage": access.can(Perm.MANAGE_WORKSPACE),
+            "anchor_params": [("month", f"{first:%Y-%m}")],
+            **_calendar_context(request, access, "month", filters, anchor),
+        },
+    )
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def calendar_week(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    zone = _zone(request, access)
+    today = _today(request, access)
+    try:
+        day = calendar.parse_day(request.GET.get("week", ""), today)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        day = today
+    start = calendar.start_of_week(day, calendar.first_weekday())
+    filters = calendar.CalendarFilters.from_query(request.GET)
+    all_hours = request.GET.get("hours") == "all"
+    week = calendar.week_grid(_calendar_posts(access, filters), start, zone, all_hours=all_hours)
+    anchor = today if start <= today <= week.end else start
+    return render(
+        request,
+        "publishing/week.html",
+        {
+            "week": week,
+            "this_week": calendar.start_of_week(today, calendar.first_weekday()),
+            "next_url": request.get_full_path(),
+            "anchor_params": [
+                ("week", start.isoformat()),
+                *([("hours", "all")] if all_hours else []),
+            ],
+            **_calendar_context(request, access, "week", filters, anchor),
+        },
+    )
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def calendar_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    zone = _zone(request, access)
+    today = _today(request, access)
+    try:
+        start = calendar.parse_day(request.GET.get("from", ""), today, "from")
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        start = today
+    filters = calendar.CalendarFilters.from_query(request.GET)
+    since = datetime.combine(start, time(), zoneinfo.ZoneInfo(zone))
+    posts = (
+        _calendar_posts(access, filters)
+        .filter(scheduled_at__gte=since)
+        .select_related("author")
+        .order_by("scheduled_at", "pk")
+    )
+    page = Paginator(posts, AGENDA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "publishing/agenda.html",
+        {
+            "page": page,
+            "days": calendar.agenda_days(list(page.object_list), zone),
+            "start": start,
+            "today": today,
+            "next_url": request.get_full_path(),
+            "anchor_params": [("from", start.isoformat())],
+            **_calendar_context(request, access, "list", filters, start),
         },
     )
 
@@ -666,11 +804,16 @@ def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpRespons
 @workspace_view(Perm.CREATE_CONTENT)
 @require_POST
 def move(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    """A drop on the calendar: a day (month view) or a day and hour (week view)."""
+    actor = Actor.from_request(request)
+    zone = _zone(request, access)
     try:
         day = date.fromisoformat(request.POST.get("day", ""))
-        actions.move_to_day(
-            Actor.from_request(request), access, post_id, day, _zone(request, access)
-        )
+        hour = request.POST.get("hour", "")
+        if hour:
+            actions.move_to(actor, access, post_id, day, int(hour), zone)
+        else:
+            actions.move_to_day(actor, access, post_id, day, zone)
     except ValueError:
         return HttpResponse(_("Drop the post on a day."), status=400)
     except ActionError as exc:
@@ -678,20 +821,48 @@ def move(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpRes
     return HttpResponse(status=204)
 
 
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def reschedule(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    """The "Move…" form: a new local date and time typed in, for those who do not drag."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("publishing:planner", args=[access.workspace.slug])
+    try:
+        local = datetime.combine(
+            date.fromisoformat(request.POST.get("date", "")),
+            time.fromisoformat(request.POST.get("time", "")),
+        )
+    except ValueError:
+        messages.error(request, _("Enter a date and a time to move the post to."))
+        return redirect(back)
+    try:
+        actions.reschedule_to(
+            Actor.from_request(request), access, post_id, local, _zone(request, access)
+        )
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Moved."))
+    return redirect(back)
+
+
 @workspace_view(Perm.MANAGE_WORKSPACE)
 @require_POST
 def renew_feed(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     calendar.feed_token(Actor.from_request(request), access, renew=True)
     messages.success(request, _("The calendar has a new address; the old one stopped working."))
-    return redirect("publishing:calendar", slug=access.workspace.slug)
+    return redirect("publishing:planner", slug=access.workspace.slug)
 
 
 def ics_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = calendar.feed_for(token)
     if feed is None:
         raise Http404
+    filters = calendar.CalendarFilters.from_query(request.GET)
     response = HttpResponse(
-        calendar.ics(feed, settings.MINBAR_BASE_URL), content_type="text/calendar; charset=utf-8"
+        calendar.ics(feed, settings.MINBAR_BASE_URL, filters),
+        content_type="text/calendar; charset=utf-8",
     )
     response["Content-Disposition"] = f'inline; filename="{feed.workspace.slug}.ics"'
     return response
