@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "minbar.sandbox",
     "minbar.publishing",
     "minbar.media",
+    "minbar.webhooks",
 ]
 
 MIDDLEWARE = [

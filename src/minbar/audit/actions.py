@@ -45,6 +45,13 @@ ACTION_LABELS = {
     "channel.reconnected": _("Reconnected a channel"),
     "channel.removed": _("Removed a channel"),
     "channel.broken": _("A channel stopped working"),
+    "webhook.created": _("Added a webhook"),
+    "webhook.updated": _("Changed a webhook"),
+    "webhook.deleted": _("Deleted a webhook"),
+    "webhook.secret_rotated": _("Rotated a webhook's signing secret"),
+    "webhook.enabled": _("Turned a webhook on"),
+    "webhook.disabled": _("Turned a webhook off"),
+    "webhook.redelivered": _("Sent a webhook delivery again"),
     "backup.created": _("Created a backup"),
     "backup.restored": _("Restored a backup"),
 }
