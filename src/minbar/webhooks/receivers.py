@@ -51,7 +51,7 @@ def _post_event_saved(sender: Any, instance: PostEvent, created: bool, **kwargs:
         ).only("pk", "events")
         if e.wants(event_type)
     ]
-    if not endpoints:
+    if not endpoints or instance.target_id is None:
         return
     try:
         # A savepoint: a webhook that cannot be stored must never undo a publishing record.

@@ -144,7 +144,7 @@ def test_a_turned_off_endpoint_keeps_its_events_until_it_is_turned_on(world, hoo
 
 
 def test_private_addresses_are_refused_when_private_urls_are_not_allowed(world, hook, settings):
-    endpoint = make_endpoint(world, hook.url)
+    make_endpoint(world, hook.url)
     (sent,) = emit(world.acme, "post.failed", {})
     settings.MINBAR_ALLOW_PRIVATE_URLS = False
     with pytest.raises(InvalidInput) as caught:
@@ -208,7 +208,8 @@ def test_a_failed_delivery_can_be_sent_again_with_the_same_id(world, hook, setti
     delivery.deliver_due()
     sent.refresh_from_db()
     assert sent.state == DeliveryState.DELIVERED
-    assert hook.requests[0].headers["minbar-delivery"] == hook.requests[1].headers["minbar-delivery"]
+    first, second = hook.requests
+    assert first.headers["minbar-delivery"] == second.headers["minbar-delivery"]
     assert AuditEvent.objects.filter(action="webhook.redelivered").count() == 1
 
 

@@ -1,0 +1,49 @@
+"""Two workers claiming the same outbox never send one delivery twice."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from minbar.webhooks import delivery
+from minbar.webhooks.events import emit
+from minbar.webhooks.tests.helpers import make_endpoint
+
+DELIVERIES = 120
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_claim_the_same_delivery(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent claims need a server database (SKIP LOCKED); run on PostgreSQL")
+    make_endpoint(world, "http://127.0.0.1:9/unused")
+    for n in range(DELIVERIES):
+        emit(world.acme, "post.failed", {"n": n})
+    start = threading.Barrier(2)
+    claimed: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+
+    def work(worker: str) -> None:
+        mine: list[int] = []
+        try:
+            start.wait(timeout=10)
+            while batch := delivery.claim(worker, 7):
+                mine.extend(d.pk for d in batch)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            claimed[worker] = mine
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    counts = Counter(pk for mine in claimed.values() for pk in mine)
+    assert len(counts) == DELIVERIES and set(counts.values()) == {1}
+    assert all(claimed.values()), "both workers should have claimed some"
