@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "post.cancelled": _("Cancelled a post"),
     "post.retried": _("Retried a post"),
     "post.rescheduled": _("Moved a post to another day"),
+    "post.target_rescheduled": _("Gave a post that did not go out a new time"),
     "channel.connected": _("Connected a channel"),
     "channel.reconnected": _("Reconnected a channel"),
     "channel.removed": _("Removed a channel"),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
-from minbar.core.errors import ActionError
+from minbar.core.errors import ActionError, InvalidInput, NotFound
 from minbar.publishing import actions, bulk, calendar
 from minbar.publishing.forms import THREAD_SEPARATOR, post_input_from
 from minbar.publishing.models import Post, PostState, Target
@@ -169,6 +169,7 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
             "can_approve": access.can(Perm.APPROVE_CONTENT)
             and post.state == PostState.AWAITING_APPROVAL,
             "editable": post.state in actions.EDITABLE_STATES,
+            "time_zone": _zone(request, access),
         },
     )
 
@@ -237,6 +238,26 @@ def retry(
         _("Trying again now."),
         lambda: actions.retry(actor, access, target_id),
     )
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def reschedule(
+    request: HttpRequest, access: WorkspaceAccess, post_id: int, target_id: int
+) -> HttpResponse:
+    actor = Actor.from_request(request)
+    zone = _zone(request, access)
+
+    def run() -> None:
+        if not Target.objects.filter(pk=target_id, post_id=post_id).exists():
+            raise NotFound(_("No such post."))
+        try:
+            at = datetime.fromisoformat(request.POST.get("at", ""))
+        except ValueError:
+            raise InvalidInput(_("Enter a date and a time.")) from None
+        actions.reschedule_target(actor, access, target_id, at.replace(tzinfo=None), zone)
+
+    return _act(request, access, post_id, _("The post has a new time."), run)
 
 
 @workspace_view(Perm.VIEW_CONTENT)
