@@ -306,16 +306,42 @@ def deliver_due(
     return handled
 
 
+KICK_KEY = "minbar.webhooks.kick-queued"
+# A queued pass that never started (a worker killed) stops covering new events after this.
+KICK_STALE_SECONDS = 30.0
+
+
 def kick() -> None:
-    """Run a delivery pass once the current transaction commits."""
+    """Run a delivery pass once the current transaction commits.
+
+    A burst of events (a hundred posts going out at 09:00) enqueues one pass, not a
+    hundred: while a pass is queued and has not started yet it will see every
+    delivery committed before it starts, so no second one is needed.
+    """
 
     def enqueue() -> None:
+        from huey.contrib.djhuey import HUEY
+
         from minbar.webhooks.tasks import deliver_soon
 
         try:
+            queued = HUEY.get(KICK_KEY, peek=True)
+            if queued is not None and time.time() - float(queued) < KICK_STALE_SECONDS:
+                return
+            HUEY.put(KICK_KEY, time.time())
             deliver_soon()
         except Exception:
             # The per-minute pass sends it anyway.
             logger.warning("could not enqueue a webhook delivery pass", exc_info=True)
 
     transaction.on_commit(enqueue)
+
+
+def kick_started() -> None:
+    """Called by the queued pass as it starts: events committed from now on need a new kick."""
+    from huey.contrib.djhuey import HUEY
+
+    try:
+        HUEY.delete(KICK_KEY)
+    except Exception:
+        logger.warning("could not clear the webhook kick marker", exc_info=True)

@@ -25,6 +25,7 @@ def run_pass() -> int:
 @db_task()
 def deliver_soon() -> None:
     """A pass right after an event is committed."""
+    delivery.kick_started()
     run_pass()
 
 

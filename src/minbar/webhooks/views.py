@@ -196,12 +196,10 @@ def set_active(request: HttpRequest, access: WorkspaceAccess, endpoint_id: int) 
 @workspace_view(Perm.MANAGE_WORKSPACE)
 @require_POST
 def delete(request: HttpRequest, access: WorkspaceAccess, endpoint_id: int) -> HttpResponse:
-    _post_action(
-        request,
-        access,
-        endpoint_id,
-        lambda: actions.delete_endpoint(Actor.from_request(request), access, endpoint_id),
-    )
+    try:
+        actions.delete_endpoint(Actor.from_request(request), access, endpoint_id)
+    except NotFound:
+        raise Http404 from None
     messages.success(request, _("The webhook was deleted."))
     return redirect("webhooks:list", slug=access.workspace.slug)
 

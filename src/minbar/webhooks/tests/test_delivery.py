@@ -219,3 +219,25 @@ def test_a_pass_is_bounded(world, hook):
         emit(world.acme, "post.failed", {})
     assert delivery.deliver_due(limit=3) == 3
     assert WebhookDelivery.objects.filter(state=DeliveryState.PENDING).count() == 2
+
+
+def test_a_burst_of_events_enqueues_one_pass_while_one_is_waiting(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from huey.contrib.djhuey import HUEY
+
+    from minbar.webhooks import tasks
+
+    make_endpoint(world, "http://127.0.0.1:9/unused")
+    enqueued: list[int] = []
+    monkeypatch.setattr(tasks, "deliver_soon", lambda: enqueued.append(1))
+    HUEY.delete(delivery.KICK_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            emit(world.acme, "post.failed", {})
+    assert enqueued == [1]  # the queued pass has not started: it will see all three
+    delivery.kick_started()  # the pass starts; later events need their own
+    with django_capture_on_commit_callbacks(execute=True):
+        emit(world.acme, "post.failed", {})
+    assert enqueued == [1, 1]
+    HUEY.delete(delivery.KICK_KEY)
