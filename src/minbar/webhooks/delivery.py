@@ -7,6 +7,7 @@ sent again with the same ``Minbar-Delivery`` id, which receivers dedupe on.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
@@ -26,8 +28,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minbar import __version__
-from minbar.connectors.errors import ConnectorError
-from minbar.connectors.http import UnsafeURL, check_outbound_url
 from minbar.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from minbar.webhooks.signing import HEADER, sign
 
@@ -152,20 +152,79 @@ def request_headers(delivery: WebhookDelivery, secret: str, body: bytes) -> dict
     }
 
 
+class Refused(Exception):
+    """The address is internal, or not https where that is required."""
+
+
+class NotFoundHost(Exception):
+    """The server name does not resolve."""
+
+
+@dataclass
+class Pinned:
+    """Where to connect: the address checked, so DNS cannot change it before the request."""
+
+    url: str
+    host_header: str
+    sni_hostname: str | None
+
+
+def pin(url: str) -> Pinned:
+    """Resolve the endpoint's host once, check every address, and connect to the one checked.
+
+    Resolving for the check and again for the request would let a DNS server
+    answer "public" the first time and "internal" the second (DNS rebinding).
+    """
+    parts = urlsplit(url)
+    allow_private = bool(getattr(settings, "MINBAR_ALLOW_PRIVATE_URLS", False))
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        raise Refused
+    if parts.scheme != "https" and not allow_private:
+        raise Refused
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        if not literal.is_global and not allow_private:
+            raise Refused
+        return Pinned(url=url, host_header=parts.netloc, sni_hostname=None)
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        raise NotFoundHost from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise NotFoundHost
+    if not allow_private and any(not ipaddress.ip_address(a).is_global for a in addresses):
+        raise Refused
+    address = addresses[0]
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return Pinned(
+        url=urlunsplit(parts._replace(netloc=netloc)),
+        host_header=parts.netloc,
+        sni_hostname=host if parts.scheme == "https" else None,
+    )
+
+
 def send(delivery: WebhookDelivery) -> Outcome:
     """POST one delivery. Errors are short and name no secret (not even the URL's query)."""
     endpoint = delivery.endpoint
     body = body_bytes(delivery.payload)
     try:
-        check_outbound_url(endpoint.url)
-    except UnsafeURL:
+        target = pin(endpoint.url)
+    except Refused:
         return Outcome(
             ok=False,
             error="Refused: the address is internal or not https; Minbar will not call it.",
             permanent=True,
         )
-    except ConnectorError as exc:
-        return Outcome(ok=False, error=exc.message[:300])
+    except NotFoundHost:
+        return Outcome(ok=False, error="The server name cannot be found.")
     limit = timeout()
     try:
         with (
@@ -176,9 +235,13 @@ def send(delivery: WebhookDelivery) -> Outcome:
             ) as client,
             client.stream(
                 "POST",
-                endpoint.url,
+                target.url,
                 content=body,
-                headers=request_headers(delivery, endpoint.secret, body),
+                headers={
+                    **request_headers(delivery, endpoint.secret, body),
+                    "Host": target.host_header,
+                },
+                extensions={"sni_hostname": target.sni_hostname} if target.sni_hostname else {},
             ) as response,
         ):
             text = _read_some(response)

@@ -15,7 +15,7 @@ from minbar.core.errors import InvalidInput
 from minbar.notifications.models import Notification
 from minbar.webhooks import actions, delivery
 from minbar.webhooks.events import emit
-from minbar.webhooks.models import DeliveryState, WebhookDelivery
+from minbar.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from minbar.webhooks.signing import verify
 from minbar.webhooks.tests.helpers import make_endpoint, time_passes
 from minbar.webhooks.tests.receiver import receiver
@@ -241,3 +241,48 @@ def test_a_burst_of_events_enqueues_one_pass_while_one_is_waiting(
         emit(world.acme, "post.failed", {})
     assert enqueued == [1, 1]
     HUEY.delete(delivery.KICK_KEY)
+
+
+def _resolves_to(monkeypatch, name: str, address: str) -> list[str]:
+    """Make ``name`` resolve to ``address``; returns the names looked up, in order."""
+    import socket
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def fake(host, port, *args, **kwargs):
+        if host == name:
+            asked.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return asked
+
+
+def test_the_request_goes_to_the_address_that_was_checked(world, hook, monkeypatch):
+    port = hook.url.split(":")[2].split("/")[0]
+    make_endpoint(world, hook.url)  # created while the name did not exist yet
+    WebhookEndpoint.objects.update(url=f"http://hooks.example.test:{port}/hooks/minbar")
+    asked = _resolves_to(monkeypatch, "hooks.example.test", "127.0.0.1")
+    (sent,) = emit(world.acme, "post.failed", {})
+    delivery.deliver_due()
+    sent.refresh_from_db()
+    assert sent.state == DeliveryState.DELIVERED
+    # Resolved once, for the check; the connection used that answer.
+    assert asked == ["hooks.example.test"]
+    assert hook.requests[0].headers["host"] == f"hooks.example.test:{port}"
+
+
+def test_a_name_that_turns_internal_is_refused_before_connecting(
+    world, hook, monkeypatch, settings
+):
+    make_endpoint(world, hook.url)
+    WebhookEndpoint.objects.update(url="https://hooks.example.test/minbar")
+    settings.MINBAR_ALLOW_PRIVATE_URLS = False
+    _resolves_to(monkeypatch, "hooks.example.test", "10.1.2.3")
+    (sent,) = emit(world.acme, "post.failed", {})
+    delivery.deliver_due()
+    sent.refresh_from_db()
+    assert sent.state == DeliveryState.FAILED and sent.last_error.startswith("Refused")
+    assert hook.requests == []
