@@ -160,3 +160,29 @@ def test_a_channel_that_breaks_and_is_repaired_sends_broken_then_restored(world,
     assert broken["channel"]["health"] == "needs_reconnect"
     assert broken["channel"]["message"] == "The sign-in expired."
     assert broken["links"]["channel"].endswith(f"/w/acme/channels/{channel.pk}/")
+
+
+def test_reconnecting_a_broken_channel_sends_channel_restored(world):
+    from minbar.connectors.types import AccountInfo, ConnectResult, Credentials
+    from minbar.core.actor import Actor
+
+    make_endpoint(world, "http://127.0.0.1:9/unused", ["channel.restored"])
+    result = ConnectResult(AccountInfo(remote_id="r1", handle="@roasters"), Credentials())
+    actor = Actor(user=world.alice)
+    channel = channel_actions.save_connection(actor, world.acme, "sandbox", "", result)
+    assert not WebhookDelivery.objects.exists()  # a first connection restores nothing
+    Channel.objects.filter(pk=channel.pk).update(health=Health.NEEDS_RECONNECT)
+    again = channel_actions.save_connection(actor, world.acme, "sandbox", "", result)
+    assert again.pk == channel.pk and again.health == Health.CONNECTED
+    (stored,) = WebhookDelivery.objects.all()
+    assert stored.event_type == "channel.restored"
+    assert stored.payload["data"]["channel"]["health"] == "connected"
+
+
+def test_the_queue_runs_a_delivery_pass_every_minute():
+    from huey.contrib.djhuey import HUEY
+
+    from minbar.webhooks import tasks
+
+    periodic = {task.name for task in HUEY._registry.periodic_tasks}
+    assert tasks.deliver_every_minute.task_class.__name__ in periodic
