@@ -10,18 +10,22 @@ from django.db import connection
 
 from minbar.webhooks import delivery
 from minbar.webhooks.events import emit
+from minbar.webhooks.models import DeliveryState, WebhookDelivery
 from minbar.webhooks.tests.helpers import make_endpoint
 
 DELIVERIES = 120
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_never_claim_the_same_delivery(world):
+def test_two_workers_never_claim_the_same_delivery(world, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent claims need a server database (SKIP LOCKED); run on PostgreSQL")
+    # Committed events would kick the (immediate, in tests) queue and be sent at once.
+    monkeypatch.setattr(delivery, "kick", lambda: None)
     make_endpoint(world, "http://127.0.0.1:9/unused")
     for n in range(DELIVERIES):
         emit(world.acme, "post.failed", {"n": n})
+    assert WebhookDelivery.objects.filter(state=DeliveryState.PENDING).count() == DELIVERIES
     start = threading.Barrier(2)
     claimed: dict[str, list[int]] = {}
     errors: list[BaseException] = []
