@@ -369,6 +369,25 @@ def deliver_due(
     return handled
 
 
+def keep_days() -> int:
+    return int(_setting("MINBAR_WEBHOOK_KEEP_DAYS", 30))
+
+
+def purge_old(moment: datetime | None = None, chunk: int = 1000) -> int:
+    """Forget finished deliveries older than ``MINBAR_WEBHOOK_KEEP_DAYS``; returns how many."""
+    cutoff = (moment or timezone.now()) - timedelta(days=keep_days())
+    removed = 0
+    while True:
+        ids = list(
+            WebhookDelivery.objects.filter(
+                state__in=(DeliveryState.DELIVERED, DeliveryState.FAILED), created_at__lt=cutoff
+            ).values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            return removed
+        removed += WebhookDelivery.objects.filter(pk__in=ids).delete()[0]
+
+
 KICK_KEY = "minbar.webhooks.kick-queued"
 # A queued pass that never started (a worker killed) stops covering new events after this.
 KICK_STALE_SECONDS = 30.0

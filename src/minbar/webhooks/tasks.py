@@ -33,3 +33,11 @@ def deliver_soon() -> None:
 def deliver_every_minute() -> None:
     """Retries that fell due, deliveries a lost kick left behind, stuck ones reaped."""
     run_pass()
+
+
+@db_periodic_task(crontab(minute="23", hour="3"))
+def purge_deliveries_daily() -> None:
+    """The delivery log keeps MINBAR_WEBHOOK_KEEP_DAYS days (30) of finished deliveries."""
+    removed = delivery.purge_old()
+    if removed:
+        logger.info("forgot %s old webhook deliveries", removed)

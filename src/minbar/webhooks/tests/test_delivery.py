@@ -286,3 +286,23 @@ def test_a_name_that_turns_internal_is_refused_before_connecting(
     sent.refresh_from_db()
     assert sent.state == DeliveryState.FAILED and sent.last_error.startswith("Refused")
     assert hook.requests == []
+
+
+def test_finished_deliveries_are_forgotten_after_the_keep_period(world, settings):
+    settings.MINBAR_WEBHOOK_KEEP_DAYS = 30
+    make_endpoint(world, "http://127.0.0.1:9/unused")
+    old_done, old_failed, old_pending, recent = (
+        emit(world.acme, "post.failed", {})[0] for _ in range(4)
+    )
+    long_ago = timezone.now() - timedelta(days=31)
+    WebhookDelivery.objects.filter(pk=old_done.pk).update(
+        state=DeliveryState.DELIVERED, created_at=long_ago
+    )
+    WebhookDelivery.objects.filter(pk=old_failed.pk).update(
+        state=DeliveryState.FAILED, created_at=long_ago
+    )
+    WebhookDelivery.objects.filter(pk=old_pending.pk).update(created_at=long_ago)
+    WebhookDelivery.objects.filter(pk=recent.pk).update(state=DeliveryState.DELIVERED)
+    assert delivery.purge_old(chunk=1) == 2
+    remaining = set(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert remaining == {old_pending.pk, recent.pk}  # what is still owed is never dropped
