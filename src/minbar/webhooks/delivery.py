@@ -206,7 +206,7 @@ def pin(url: str) -> Pinned:
         netloc = f"{netloc}:{parts.port}"
     return Pinned(
         url=urlunsplit(parts._replace(netloc=netloc)),
-        host_header=parts.netloc,
+        host_header=f"{host}:{parts.port}" if parts.port else host,
         sni_hostname=host if parts.scheme == "https" else None,
     )
 
