@@ -23,6 +23,7 @@ from minbar.notifications.actions import notify, workspace_admins
 from minbar.webhooks.delivery import kick
 from minbar.webhooks.events import EVENT_TYPES, TEST_EVENT, emit
 from minbar.webhooks.models import ALL_EVENTS, DeliveryState, WebhookDelivery, WebhookEndpoint
+from minbar.webhooks.receivers import endpoints_changed
 from minbar.webhooks.signing import new_secret
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.roles import Perm
@@ -56,6 +57,12 @@ def get_delivery(access: WorkspaceAccess, endpoint_id: int, delivery_id: int) ->
     if delivery is None:
         raise NotFound(_("No such delivery."))
     return delivery
+
+
+def _look_again() -> None:
+    # Now for this connection's own transaction, and after the commit for the others.
+    endpoints_changed()
+    transaction.on_commit(endpoints_changed)
 
 
 # -- validation -------------------------------------------------------------------------
@@ -133,6 +140,7 @@ def create_endpoint(
         secret=new_secret(),
         created_by=actor.user,
     )
+    _look_again()
     record(
         actor,
         "webhook.created",
@@ -225,6 +233,7 @@ def set_active(
         target=endpoint,
     )
     if active:
+        _look_again()
         kick()
     return endpoint
 

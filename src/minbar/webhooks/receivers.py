@@ -9,6 +9,7 @@ and a rolled-back change sends none — without touching the dispatcher's code.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.db import transaction
@@ -37,12 +38,32 @@ def event_type_for(event: PostEvent) -> str | None:
     return _BY_STATE.get(event.to_state)  # type: ignore[call-overload]
 
 
+# Most installations have no webhook at all: then a target's outcome costs no query
+# here. A worker learns of a first endpoint added in another process within this time.
+ANY_ENDPOINT_SECONDS = 5.0
+_any_endpoint: tuple[float, bool] | None = None
+
+
+def any_active_endpoint() -> bool:
+    global _any_endpoint
+    moment = time.monotonic()
+    if _any_endpoint is None or moment - _any_endpoint[0] > ANY_ENDPOINT_SECONDS:
+        _any_endpoint = (moment, WebhookEndpoint.objects.filter(active=True).exists())
+    return _any_endpoint[1]
+
+
+def endpoints_changed() -> None:
+    """An endpoint was added or turned on in this process: look again at the next event."""
+    global _any_endpoint
+    _any_endpoint = None
+
+
 @receiver(post_save, sender=PostEvent, dispatch_uid="minbar.webhooks.post_event")
 def _post_event_saved(sender: Any, instance: PostEvent, created: bool, **kwargs: Any) -> None:
     if not created:
         return
     event_type = event_type_for(instance)
-    if event_type is None:
+    if event_type is None or not any_active_endpoint():
         return
     endpoints = [
         e

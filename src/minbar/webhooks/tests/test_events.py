@@ -21,7 +21,7 @@ from minbar.publishing.tests.test_dispatcher_helpers import (
 from minbar.sandbox.tests.helpers import route_sandbox_in_process
 from minbar.webhooks import delivery
 from minbar.webhooks.events import emit
-from minbar.webhooks.models import DeliveryState, WebhookDelivery
+from minbar.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from minbar.webhooks.signing import verify
 from minbar.webhooks.tests.helpers import make_endpoint
 from minbar.webhooks.tests.receiver import receiver
@@ -186,3 +186,37 @@ def test_the_queue_runs_a_delivery_pass_every_minute():
 
     periodic = {task.name for task in HUEY._registry.periodic_tasks}
     assert tasks.deliver_every_minute.task_class.__name__ in periodic
+
+
+def test_a_worker_notices_an_endpoint_added_by_another_process_within_seconds(world, monkeypatch):
+    import time
+
+    from minbar.webhooks import receivers
+
+    channel = Channel.objects.create(
+        workspace=world.acme, network="sandbox", remote_id="w1", handle="@w"
+    )
+    post = Post.objects.create(workspace=world.acme, text="w", state=PostState.SCHEDULED)
+    target = Target.objects.create(post=post, channel=channel, state=TargetState.SCHEDULED)
+
+    def fail_once() -> None:
+        Target.objects.filter(pk=target.pk).update(state=TargetState.SCHEDULED)
+        dispatcher._transition(
+            target.pk,
+            post_id=post.pk,
+            from_states=(TargetState.SCHEDULED,),
+            to_state=TargetState.FAILED,
+            kind="target.failed",
+        )
+
+    # This worker looked a moment ago and saw no endpoint; another process adds one.
+    monkeypatch.setattr(receivers, "_any_endpoint", (time.monotonic(), False))
+    WebhookEndpoint.objects.create(
+        workspace=world.acme, url="https://hooks.example.com/x", secret="s", events=["all"]
+    )
+    fail_once()
+    assert not WebhookDelivery.objects.exists()  # within the few seconds it has not looked
+    stale = time.monotonic() - receivers.ANY_ENDPOINT_SECONDS - 1
+    monkeypatch.setattr(receivers, "_any_endpoint", (stale, False))
+    fail_once()
+    assert WebhookDelivery.objects.get().event_type == "post.failed"
