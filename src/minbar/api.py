@@ -201,6 +201,7 @@ def register_routers() -> None:
     from minbar.channels.api import router as channels_router
     from minbar.media.api import router as media_router
     from minbar.publishing.api import router as publishing_router
+    from minbar.webhooks.api import router as webhooks_router
     from minbar.workspaces.api import router as workspaces_router
 
     api.add_router("", accounts_router)
@@ -209,6 +210,7 @@ def register_routers() -> None:
     api.add_router("", channels_router)
     api.add_router("/workspaces", publishing_router)
     api.add_router("", media_router)
+    api.add_router("/workspaces", webhooks_router)
 
 
 register_routers()

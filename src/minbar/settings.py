@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "minbar.sandbox",
     "minbar.publishing",
     "minbar.media",
+    "minbar.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,10 @@ MINBAR_FFPROBE = os.environ.get("MINBAR_FFPROBE", "")
 MINBAR_FFMPEG = os.environ.get("MINBAR_FFMPEG", "")
 # Dispatch: a post more than this late (after downtime) waits for a person.
 MINBAR_LATE_CUTOFF_MINUTES = _env_int("MINBAR_LATE_CUTOFF_MINUTES", 30)
+# Outgoing webhooks (docs/webhooks.md).
+MINBAR_WEBHOOK_TIMEOUT = _env_int("MINBAR_WEBHOOK_TIMEOUT", 10)
+MINBAR_WEBHOOK_DISABLE_AFTER_DAYS = _env_int("MINBAR_WEBHOOK_DISABLE_AFTER_DAYS", 3)
+MINBAR_WEBHOOK_DISABLE_AFTER_FAILED = _env_int("MINBAR_WEBHOOK_DISABLE_AFTER_FAILED", 5)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]

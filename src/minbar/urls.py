@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("minbar.publishing.urls")),
     path("", include("minbar.media.urls")),
     path("", include("minbar.notifications.urls")),
+    path("", include("minbar.webhooks.urls")),
     path("", include("minbar.core.urls")),
 ]

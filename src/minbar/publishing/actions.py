@@ -718,6 +718,56 @@ def retry(actor: Actor, access: WorkspaceAccess, target_id: int) -> Target:
     return target
 
 
+def reschedule_target(
+    actor: Actor, access: WorkspaceAccess, target_id: int, at: datetime, time_zone: str = "UTC"
+) -> Target:
+    """Give a failed, held or unconfirmed channel a new time (``at`` naive = in ``time_zone``).
+
+    Like "try again now", for an unconfirmed target this is the person's decision
+    that the post is not on the network. Attempts start again from zero.
+    """
+    target = Target.objects.filter(post__workspace=access.workspace, pk=target_id).first()
+    if target is None:
+        raise NotFound(_("No such post."))
+    if not access.can(Perm.CREATE_CONTENT):
+        raise NotAllowed(_("Your role does not allow this."))
+    moment = at if timezone.is_aware(at) else local_to_utc(at, time_zone)
+    if moment <= timezone.now():
+        message = _("That time has passed. Choose a time in the future.")
+        raise InvalidInput(message, fields={"at": message})
+    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
+    moved = dispatcher._transition(
+        target.pk,
+        post_id=target.post_id,
+        from_states=dispatcher.RETRYABLE_STATES,
+        to_state=TargetState.SCHEDULED,
+        kind="target.rescheduled",
+        message=_("Given a new time by a person: %(time)s.")
+        % {"time": f"{local:%Y-%m-%d %H:%M} {local.tzname()}"},
+        changes={
+            "due_at": moment,
+            "next_attempt_at": None,
+            "attempts": 0,
+            "claimed_by": "",
+            **dispatcher._error_fields("", ""),
+        },
+        data={"due_at": moment.isoformat()},
+        actor=actor.user,
+    )
+    if not moved:
+        raise Conflict(_("Only a failed, held or unconfirmed post can be given a new time."))
+    record(
+        actor,
+        "post.target_rescheduled",
+        workspace=access.workspace,
+        target=target.post,
+        data={"target": target.pk, "due_at": moment.isoformat()},
+    )
+    dispatcher.kick()
+    target.refresh_from_db()
+    return target
+
+
 def variants_from(data: Mapping[str, Any], channel_ids: list[int]) -> dict[int, Variant]:
     """Per-channel overrides from a form: ``text_<id>`` (used when ``override_<id>``)."""
     variants: dict[int, Variant] = {}

@@ -436,6 +436,33 @@ def retry(request: HttpRequest, slug: str, post_id: int, target_id: int) -> Post
     return post
 
 
+class RescheduleIn(Schema):
+    # Checked after the workspace, so outsiders learn nothing from a 422.
+    at: datetime | None = None
+
+
+@router.post(
+    "/{slug}/posts/{post_id}/targets/{target_id}/reschedule",
+    response={200: PostOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Give a failed, held or unconfirmed channel a new time (at: ISO 8601 with offset)",
+)
+def reschedule(
+    request: HttpRequest, slug: str, post_id: int, target_id: int, payload: RescheduleIn
+) -> Post:
+    access = api_access(request, slug)
+    post = actions.get_post(access, post_id)
+    if not post.targets.filter(pk=target_id).exists():
+        raise NotFound(_("No such post."))
+    if payload.at is None or timezone.is_naive(payload.at):
+        raise InvalidInput(
+            _("Give the time with its UTC offset, e.g. 2026-05-01T09:00:00+03:00."),
+            fields={"at": _("Add the UTC offset.")},
+        )
+    actions.reschedule_target(api_actor(request), access, target_id, payload.at)
+    post.refresh_from_db()
+    return post
+
+
 class ImportOut(Schema):
     created: int
     post_ids: list[int]

@@ -394,7 +394,10 @@ def _notify(target_id: int, kind: str) -> None:
                 part
                 for part in (
                     reason,
-                    _("Open the post in Minbar to see what happened and what to do next."),
+                    _(
+                        "Open the post in Minbar to see what happened, then try it again now "
+                        "or give it a new time."
+                    ),
                 )
                 if part
             ),

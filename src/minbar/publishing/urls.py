@@ -63,4 +63,9 @@ urlpatterns = [
         views.retry,
         name="retry",
     ),
+    path(
+        "w/<slug:slug>/publishing/posts/<int:post_id>/targets/<int:target_id>/reschedule/",
+        views.reschedule_target,
+        name="reschedule_target",
+    ),
 ]

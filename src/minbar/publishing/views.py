@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
-from minbar.core.errors import ActionError
+from minbar.core.errors import ActionError, InvalidInput, NotFound
 from minbar.media import actions as media_actions
 from minbar.media import queries as media_queries
 from minbar.media.actions import UploadRefused
@@ -364,6 +364,7 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
             "editable": post.state in actions.EDITABLE_STATES,
             "series": post.series,
             "series_next": series.upcoming_times(post.series) if post.series else [],
+            "time_zone": _zone(request, access),
         },
     )
 
@@ -698,6 +699,26 @@ def planner(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     url = reverse(CALENDAR_VIEWS.get(view, "publishing:calendar"), args=[access.workspace.slug])
     query = request.GET.urlencode()
     return redirect(f"{url}?{query}" if query else url)
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def reschedule_target(
+    request: HttpRequest, access: WorkspaceAccess, post_id: int, target_id: int
+) -> HttpResponse:
+    actor = Actor.from_request(request)
+    zone = _zone(request, access)
+
+    def run() -> None:
+        if not Target.objects.filter(pk=target_id, post_id=post_id).exists():
+            raise NotFound(_("No such post."))
+        try:
+            at = datetime.fromisoformat(request.POST.get("at", ""))
+        except ValueError:
+            raise InvalidInput(_("Enter a date and a time.")) from None
+        actions.reschedule_target(actor, access, target_id, at.replace(tzinfo=None), zone)
+
+    return _act(request, access, post_id, _("The post has a new time."), run)
 
 
 @workspace_view(Perm.VIEW_CONTENT)

@@ -23,6 +23,8 @@ from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.media.actions import upload as media_upload
 from minbar.publishing.models import Post, Target
+from minbar.webhooks.events import emit
+from minbar.webhooks.models import WebhookEndpoint
 from minbar.workspaces.access import access_for
 from minbar.workspaces.actions import invite_member
 from minbar.workspaces.models import Membership
@@ -36,6 +38,7 @@ SECRET_MARKERS = (
     "acme-secret-handle",
     "acme-secret-post",
     "acme-secret-alt",
+    "acme-secret-webhook",
 )
 
 
@@ -88,7 +91,16 @@ def acme_objects(world):
         [SimpleUploadedFile("acme-secret-logo.png", _png())],
         alt_text="acme-secret-alt",
     )[0].asset
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=world.acme,
+        url="https://hooks.example.com/acme-secret-webhook",
+        secret="whsec_acme",
+        events=["all"],
+    )
+    (webhook_delivery,) = emit(world.acme, "post.failed", {"text": "acme-secret-post"})
     return {
+        "endpoint": endpoint,
+        "delivery": webhook_delivery,
         "asset": asset,
         "invitation": invitation,
         "membership": bob_membership,
@@ -113,6 +125,8 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "number": "1",
         "asset_id": str(acme_objects["asset"].pk),
         "target_id": str(acme_objects["target"].pk),
+        "endpoint_id": str(acme_objects["endpoint"].pk),
+        "delivery_id": str(acme_objects["delivery"].pk),
         "network": "sandbox",
         "handle": "nobody.example",
         "event_id": "not-an-event",
@@ -164,6 +178,8 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "post_id": str(acme_objects["post"].pk),
         "asset_id": str(acme_objects["asset"].pk),
         "target_id": str(acme_objects["target"].pk),
+        "endpoint_id": str(acme_objects["endpoint"].pk),
+        "delivery_id": str(acme_objects["delivery"].pk),
     }
     operations = _api_operations(client, headers)
     assert len(operations) >= 10
