@@ -41,7 +41,7 @@ class Sentiment:
 
 
 def detect_language(text: str) -> str:
-    """"ar" or "en" by script — whichever has more letters, Arabic on a tie — or "" if none."""
+    """ "ar" or "en" by script — whichever has more letters, Arabic on a tie — or "" if none."""
     arabic_letters = len(_ARABIC_LETTER.findall(text))
     latin_letters = len(_LATIN_LETTER.findall(text))
     if arabic_letters and arabic_letters >= latin_letters:

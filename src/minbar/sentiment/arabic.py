@@ -35,24 +35,93 @@ _BOUNDARY = frozenset(".!?;:,\u061f\u060c\u061b\n")
 
 NEGATORS = frozenset(
     normalize_arabic(word)
-    for word in (
-        "ما مش مو مب موب مهوب لا ليس ليست لست لم لن غير بدون دون بلا مافي مافيش مافيه ماكو "
-        "ماني مانيش مهو مهي ماهو ماهي ماشي مش مكنش"
-    ).split()
+    for word in [
+        "ما",
+        "مش",
+        "مو",
+        "مب",
+        "موب",
+        "مهوب",
+        "لا",
+        "ليس",
+        "ليست",
+        "لست",
+        "لم",
+        "لن",
+        "غير",
+        "بدون",
+        "دون",
+        "بلا",
+        "مافي",
+        "مافيش",
+        "مافيه",
+        "ماكو",
+        "ماني",
+        "مانيش",
+        "مهو",
+        "مهي",
+        "ماهو",
+        "ماهي",
+        "ماشي",
+        "مش",
+        "مكنش",
+    ]
 )
 ENGLISH_NEGATORS = frozenset(
-    "not no never dont don't doesnt doesn't didnt didn't isnt isn't wasnt wasn't cant can't "
-    "wont won't without".split()
+    [
+        "not",
+        "no",
+        "never",
+        "dont",
+        "don't",
+        "doesnt",
+        "doesn't",
+        "didnt",
+        "didn't",
+        "isnt",
+        "isn't",
+        "wasnt",
+        "wasn't",
+        "cant",
+        "can't",
+        "wont",
+        "won't",
+        "without",
+    ]
 )
 INTENSIFIERS = frozenset(
     normalize_arabic(word)
-    for word in (
-        "جدا جداً كتير كثير وايد مره مرة مرا بزاف بزااف اوي أوي قوي خالص ابدا أبداً للغاية للغايه "
-        "تماما تماماً حيل موت بالمره بالمرة"
-    ).split()
+    for word in [
+        "جدا",
+        "جداً",
+        "كتير",
+        "كثير",
+        "وايد",
+        "مره",
+        "مرة",
+        "مرا",
+        "بزاف",
+        "بزااف",
+        "اوي",
+        "أوي",
+        "قوي",
+        "خالص",
+        "ابدا",
+        "أبداً",
+        "للغاية",
+        "للغايه",
+        "تماما",
+        "تماماً",
+        "حيل",
+        "موت",
+        "بالمره",
+        "بالمرة",
+    ]
 )
-ENGLISH_INTENSIFIERS = frozenset("very so really super too extremely totally soo".split())
-CONTRASTS = frozenset(normalize_arabic(w) for w in "لكن ولكن لاكن بس but".split())
+ENGLISH_INTENSIFIERS = frozenset(
+    ["very", "so", "really", "super", "too", "extremely", "totally", "soo"]
+)
+CONTRASTS = frozenset(normalize_arabic(w) for w in ["لكن", "ولكن", "لاكن", "بس", "but"])
 
 # A negator reaches the first sentiment word among the next two words of its clause ("مش غالي
 # والجودة حلوة": only غالي is negated; a word starting with the conjunction و opens a new clause).

@@ -53,8 +53,8 @@ class _Vader(SentimentIntensityAnalyzer):
             total += emphasis
         elif total < 0:
             total -= emphasis
-        cues = [(word, value, False) for word, value in zip(words, sentiments, strict=True) if value]
-        return total, cues
+        cues = [(word, value, False) for word, value in zip(words, sentiments, strict=True)]
+        return total, [cue for cue in cues if cue[1]]
 
 
 @functools.cache

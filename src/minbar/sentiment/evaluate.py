@@ -82,12 +82,18 @@ def _label_of(raw: float) -> str:
     return "neutral"
 
 
+def always(label: str) -> Callable[[str, str], str]:
+    return lambda _text, _language: label
+
+
 def emoji_only(text: str) -> str:
     return _label_of(arabic.emoji_score(text)[0])
 
 
 def evaluate(
-    rows: Sequence[tuple[str, str]], language: str, classify: Callable[[str, str], str] | None = None
+    rows: Sequence[tuple[str, str]],
+    language: str,
+    classify: Callable[[str, str], str] | None = None,
 ) -> Report:
     classify = classify or (lambda text, lang: analyze(text, lang).label)
     gold = [label for label, _ in rows]
@@ -119,12 +125,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = f"dev_{language}" if args.dev else language
         rows = load(name)
         counts = {label: sum(1 for g, _ in rows if g == label) for label in LABELS}
-        print(f"{language} ({name}.tsv): n={len(rows)}  " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+        sizes = "  ".join(f"{label} {count}" for label, count in counts.items())
+        print(f"{language} ({name}.tsv): n={len(rows)}  {sizes}")
         majority = max(LABELS, key=lambda label: counts[label])
         _print_report("minbar.sentiment", evaluate(rows, language), detail=True)
         _print_report(
             f"baseline: all {majority}",
-            evaluate(rows, language, lambda _text, _lang: majority),
+            evaluate(rows, language, always(majority)),
             detail=False,
         )
         _print_report(

@@ -37,7 +37,7 @@ def normalize_arabic(word: str) -> str:
 
 
 def collapse_elongation(word: str) -> str:
-    """"حلوووو" → "حلو": a letter repeated three times or more is written once."""
+    """ "حلوووو" → "حلو": a letter repeated three times or more is written once."""
     return _ELONGATED.sub(r"\1", word)
 
 
