@@ -25,7 +25,7 @@ Label = Literal["positive", "neutral", "negative"]
 THRESHOLD = 0.05
 MAX_REASONS = 3
 QUESTION_SCALAR = 0.5
-QUESTION_DEAD_ZONE = 1.0  # raw VADER-scale units, after QUESTION_SCALAR
+QUESTION_DEAD_ZONE = 1.25  # raw VADER-scale units, after QUESTION_SCALAR
 
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
