@@ -31,6 +31,11 @@ _TOKEN = re.compile(
     r"|[.!?;:,\u061f\u060c\u061b\n]+"
     r"|\S"
 )
+# Where emoji live; modifiers (skin tones, variation selectors) are left out, so each pictograph
+# is found alone and looked up as is.
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001f3fa\U0001f400-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]"
+)
 _BOUNDARY = frozenset(".!?;:,\u061f\u060c\u061b\n")
 
 NEGATORS = frozenset(
@@ -368,8 +373,7 @@ def emoji_score(text: str) -> tuple[float, list[Cue]]:
     """Only the emoji of a text (for a language with no lexicon, or next to VADER)."""
     emojis = emoji_table()
     cues: list[Cue] = []
-    for token in _TOKEN.findall(text):
-        key = normalize_arabic(token)
-        if key in emojis:
-            cues.append((token, emojis[key], True))
+    for char in _EMOJI.findall(text):
+        if char in emojis:
+            cues.append((char, emojis[char], True))
     return float(sum(value for _, value, _ in cues)), cues
