@@ -17,7 +17,7 @@ from minbar.sentiment import arabic, english
 from minbar.sentiment.arabic import Cue
 from minbar.sentiment.lexicon import normalize_score
 
-__all__ = ["THRESHOLD", "Sentiment", "analyze", "detect_language"]
+__all__ = ["THRESHOLD", "Label", "Sentiment", "analyze", "detect_language"]
 
 Label = Literal["positive", "neutral", "negative"]
 
