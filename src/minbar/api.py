@@ -202,6 +202,7 @@ def register_routers() -> None:
     from minbar.inbox.api import router as inbox_router
     from minbar.media.api import router as media_router
     from minbar.publishing.api import router as publishing_router
+    from minbar.webhooks.api import router as webhooks_router
     from minbar.workspaces.api import router as workspaces_router
 
     api.add_router("", accounts_router)
@@ -211,6 +212,8 @@ def register_routers() -> None:
     api.add_router("/workspaces", publishing_router)
     api.add_router("", media_router)
     api.add_router("/workspaces", inbox_router)
+
+    api.add_router("/workspaces", webhooks_router)
 
 
 register_routers()

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "minbar.publishing",
     "minbar.media",
     "minbar.inbox",
+    "minbar.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,11 @@ MINBAR_LATE_CUTOFF_MINUTES = _env_int("MINBAR_LATE_CUTOFF_MINUTES", 30)
 # Inbox (docs/inbox.md): how often each channel is read, how far back a new one goes.
 MINBAR_INBOX_POLL_SECONDS = _env_int("MINBAR_INBOX_POLL_SECONDS", 60)
 MINBAR_INBOX_BACKFILL_DAYS = _env_int("MINBAR_INBOX_BACKFILL_DAYS", 7)
+
+# Outgoing webhooks (docs/webhooks.md).
+MINBAR_WEBHOOK_TIMEOUT = _env_int("MINBAR_WEBHOOK_TIMEOUT", 10)
+MINBAR_WEBHOOK_DISABLE_AFTER_DAYS = _env_int("MINBAR_WEBHOOK_DISABLE_AFTER_DAYS", 3)
+MINBAR_WEBHOOK_DISABLE_AFTER_FAILED = _env_int("MINBAR_WEBHOOK_DISABLE_AFTER_FAILED", 5)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]

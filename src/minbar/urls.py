@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("minbar.media.urls")),
     path("", include("minbar.inbox.urls")),
     path("", include("minbar.notifications.urls")),
+    path("", include("minbar.webhooks.urls")),
     path("", include("minbar.core.urls")),
 ]

@@ -23,6 +23,7 @@ from minbar.connectors.types import AuthKind, ConnectResult, Credentials, Intera
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.notifications.actions import notify, workspace_admins
+from minbar.webhooks.events import channel_health_changed, emit_for_channel
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.models import Workspace
 from minbar.workspaces.roles import Perm
@@ -111,6 +112,7 @@ def save_connection(
     channel.profile_url = account.url
     channel.set_credentials(credentials)
     now = timezone.now()
+    before = channel.health if reconnect else Health.CONNECTED
     channel.health, channel.health_message, channel.health_detail = Health.CONNECTED, "", ""
     channel.rate_limited_until = None
     channel.last_checked_at = channel.last_ok_at = now
@@ -122,6 +124,7 @@ def save_connection(
         target=channel,
         data={"network": network},
     )
+    channel_health_changed(channel, before)
     return channel
 
 
@@ -255,6 +258,7 @@ def finish_oauth(actor: Actor, user: User, *, state: str, code: str, error: str 
 
 def note_success(channel: Channel) -> Channel:
     now = timezone.now()
+    before = channel.health
     changes: dict[str, object] = {"last_checked_at": now, "last_ok_at": now}
     if channel.health != Health.CONNECTED:
         changes |= {
@@ -266,6 +270,7 @@ def note_success(channel: Channel) -> Channel:
     Channel.objects.filter(pk=channel.pk).update(**changes)
     for name, value in changes.items():
         setattr(channel, name, value)
+    channel_health_changed(channel, before)
     return channel
 
 
@@ -321,6 +326,7 @@ def _tell_admins_channel_broke(channel: Channel) -> None:
         target=channel,
         data={"health": channel.health, "message": channel.health_message},
     )
+    emit_for_channel(channel, "channel.broken")
 
 
 def test_channel(actor: Actor, access: WorkspaceAccess, channel_id: int) -> Channel:

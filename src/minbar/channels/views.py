@@ -19,6 +19,7 @@ from minbar.channels.models import Channel
 from minbar.connectors.types import AuthKind
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
+from minbar.publishing.views import queue_context
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
@@ -105,6 +106,7 @@ def detail(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
             "post_metrics": join_words(metric_label(m) for m in caps.post_metrics),
             "interaction_kinds": join_words(interaction_label(k) for k in caps.interactions),
             "can_manage": access.can(Perm.MANAGE_CHANNELS),
+            "queue": queue_context(access, channel),
         },
     )
 

@@ -16,7 +16,16 @@ from minbar.connectors.errors import ConnectorError, NotSupported, OutcomeUnknow
 from minbar.connectors.types import PostRequest, RemoteRef
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from minbar.inbox.models import Item, Note, Reply, ReplyState, SavedReply, Status, Viewing
+from minbar.inbox.models import (
+    Item,
+    Note,
+    Reply,
+    ReplyState,
+    SavedReply,
+    SentimentCorrection,
+    Status,
+    Viewing,
+)
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.models import Membership
 from minbar.workspaces.roles import Perm, has_perm
@@ -298,3 +307,37 @@ def note_viewing(item: Item, user: User) -> list[User]:
     Viewing.objects.update_or_create(item=item, user=user, defaults={"at": now})
     recent = Viewing.objects.filter(item=item, at__gte=now - ANSWERING_WINDOW).exclude(user=user)
     return [v.user for v in recent.select_related("user")]
+
+
+# -- sentiment ---------------------------------------------------------------------------
+
+
+def correct_sentiment(actor: Actor, access: WorkspaceAccess, item_id: int, label: str) -> Item:
+    """A person's label replaces the computed one; the correction is kept and counted."""
+    from minbar.sentiment.corrections import parse_label
+
+    item = _engaging(access, item_id)
+    try:
+        corrected = parse_label(label)
+    except ValueError:
+        raise InvalidInput(
+            _("Choose positive, neutral or negative."), fields={"sentiment": _("Unknown.")}
+        ) from None
+    if corrected == item.sentiment:
+        return item
+    SentimentCorrection.objects.create(
+        item=item,
+        user=actor.user,
+        language=item.language[:2],
+        predicted=item.sentiment_predicted or item.sentiment,
+        corrected=corrected,
+    )
+    item.sentiment = corrected
+    item.save(update_fields=["sentiment"])
+    record(
+        actor,
+        "inbox.sentiment_corrected",
+        workspace=access.workspace,
+        data={"item": item.pk, "to": corrected},
+    )
+    return item

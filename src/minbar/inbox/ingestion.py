@@ -31,6 +31,7 @@ from minbar.inbox.hours import BusinessHours
 from minbar.inbox.models import Activity, Contact, Conversation, Cursor, Item, Kind, Rule
 from minbar.inbox.rules import Context
 from minbar.inbox.rules import apply as apply_rules
+from minbar.sentiment import analyze
 
 logger = logging.getLogger("minbar.inbox")
 
@@ -143,7 +144,13 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
             if interaction.text and interaction.text != item.text:
                 item.text = interaction.text
                 item.edited_at = timezone.now()
-                item.save(update_fields=["text", "edited_at"])
+                fields = ["text", "edited_at"]
+                if not item.sentiment_corrections.exists():  # a person's label stays
+                    judged = analyze(item.text, item.language[:2])
+                    item.sentiment = item.sentiment_predicted = judged.label
+                    item.sentiment_score = judged.score
+                    fields += ["sentiment", "sentiment_predicted", "sentiment_score"]
+                item.save(update_fields=fields)
                 result.updated += 1
             continue
         item = _create_item(channel, interaction, contact, targets)
@@ -189,6 +196,7 @@ def _create_item(
         if parent_remote_id and parent_remote_id != post_remote_id
         else None
     )
+    judged = analyze(interaction.text, interaction.language[:2])
     try:
         with transaction.atomic():
             item = Item.objects.create(
@@ -199,7 +207,10 @@ def _create_item(
                 contact=contact,
                 text=interaction.text,
                 url=interaction.url[:1000],
-                language=interaction.language[:16],
+                language=(interaction.language or judged.language)[:16],
+                sentiment=judged.label,
+                sentiment_predicted=judged.label,
+                sentiment_score=judged.score,
                 remote_created_at=interaction.created_at,
                 post_remote_id=post_remote_id,
                 parent_remote_id=parent_remote_id,

@@ -143,6 +143,8 @@ class Item(models.Model):
     )
     sentiment = models.CharField(max_length=8, blank=True, default="")
     sentiment_score = models.FloatField(null=True, blank=True)
+    # What minbar.sentiment said, kept when a person corrects ``sentiment``.
+    sentiment_predicted = models.CharField(max_length=8, blank=True, default="")
     first_response_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -367,3 +369,22 @@ class InboxSettings(models.Model):
 
     def __str__(self) -> str:
         return f"inbox settings of {self.workspace_id}"
+
+
+class SentimentCorrection(models.Model):
+    """A person's correction of an item's sentiment: kept, counted, and used to tune."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="sentiment_corrections")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    language = models.CharField(max_length=16, blank=True, default="")
+    predicted = models.CharField(max_length=8)
+    corrected = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.predicted} → {self.corrected} on {self.item_id}"

@@ -202,6 +202,16 @@ def act(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResp
             lambda: actions.assign(actor, access, [item_id], int(raw) if raw.isdigit() else None),
             _("Assignment saved."),
         )
+    if action == "sentiment":
+        return _on_item(
+            request,
+            access,
+            item_id,
+            lambda: actions.correct_sentiment(
+                actor, access, item_id, request.POST.get("sentiment", "")
+            ),
+            _("Sentiment corrected. Thank you: corrections are counted to improve it."),
+        )
     if action == "tag":
         return _on_item(
             request,

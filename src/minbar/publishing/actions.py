@@ -9,10 +9,12 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +24,8 @@ from minbar.channels.models import Channel
 from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from minbar.publishing import approvals, dispatcher
+from minbar.media.models import MediaAsset
+from minbar.publishing import approvals, dispatcher, queue
 from minbar.publishing.models import (
     ApprovalAppliesTo,
     ApprovalPolicy,
@@ -30,10 +33,20 @@ from minbar.publishing.models import (
     Post,
     PostComment,
     PostEvent,
+    PostSeries,
     PostState,
     PostVersion,
     Target,
     TargetState,
+)
+from minbar.publishing.target_media import (
+    MAX_ITEMS,
+    MediaChoice,
+    all_asset_ids,
+    check_media,
+    choices_from,
+    load_assets,
+    stored,
 )
 from minbar.publishing.timing import local_to_utc
 from minbar.publishing.validation import problems_for
@@ -57,6 +70,8 @@ class Variant:
 
     text: str | None = None
     first_comment: str = ""
+    # None: the shared media; a list (even empty): this channel's own.
+    media: list[MediaChoice] | None = None
 
 
 @dataclass
@@ -65,14 +80,31 @@ class PostInput:
     link: str = ""
     first_comment: str = ""
     thread: list[str] = field(default_factory=list)
+    media: list[MediaChoice] = field(default_factory=list)
     channel_ids: list[int] = field(default_factory=list)
     variants: dict[int, Variant] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     notes: str = ""
-    # "draft", "now" or "at" (with scheduled_at in UTC)
+    # "draft", "now", "at" (with scheduled_at in UTC) or "queue" (each channel's next free slot)
     when: str = "draft"
     scheduled_at: datetime | None = None
     scheduled_time_zone: str = ""
+    # Makes the post the first occurrence of a recurring series (see ``series.py``).
+    repeat: Repeat | None = None
+    # "queue" only: no slot before this (an evergreen post's next occurrence).
+    queue_after: datetime | None = None
+
+
+@dataclass
+class Repeat:
+    """How a post recurs: ``kind`` is "days", "weekly" or "evergreen" (RepeatKind)."""
+
+    kind: str
+    every_days: int = 1
+    weekdays: list[int] = field(default_factory=list)
+    count: int | None = None  # occurrences in all, the first included
+    until: date | None = None  # last local date an occurrence may fall on
+    variations: list[str] = field(default_factory=list)
 
 
 def _channels(access: WorkspaceAccess, ids: Iterable[int]) -> list[Channel]:
@@ -95,17 +127,40 @@ class TargetCheck:
     text: str
     first_comment: str
     problems: list[str]
+    # The channel's media as stored ({"asset", "alt_text"}), and what Minbar will change.
+    media: list[dict[str, Any]] = field(default_factory=list)
+    media_notes: list[str] = field(default_factory=list)
+    media_problems: list[str] = field(default_factory=list)  # also in ``problems``
+
+
+def _media_of(choices: list[MediaChoice], assets: dict[int, MediaAsset]) -> list[dict[str, Any]]:
+    # A file that is not (or no longer) in the workspace's library is kept as an id,
+    # so the check names it as a problem instead of dropping it silently.
+    known = [c for c in choices if c.asset in assets][:MAX_ITEMS]
+    items = stored(known, assets)
+    missing = [{"asset": c.asset, "alt_text": c.alt_text or ""} for c in choices if c not in known]
+    return items + missing
 
 
 def target_checks(
     post_input: PostInput,
     channels: Iterable[Channel],
     caps_of: dict[int, Capabilities] | None = None,
+    assets: dict[int, MediaAsset] | None = None,
 ) -> list[TargetCheck]:
-    """Each channel's text and problems, against that account's own limits.
+    """Each channel's text, media and problems, against that account's own limits.
 
-    ``caps_of`` caches capabilities by channel id when many posts are checked.
+    ``caps_of`` caches capabilities by channel id when many posts are checked;
+    ``assets`` are the workspace's media files the input names (loaded when not given).
     """
+    channels = list(channels)
+    if assets is None:
+        ids = all_asset_ids(
+            post_input.media,
+            (v.media for v in post_input.variants.values() if v.media is not None),
+        )
+        assets = load_assets(channels[0].workspace_id, ids) if channels and ids else {}
+    shared_media = _media_of(post_input.media, assets)
     checks = []
     for channel in channels:
         caps = caps_of.get(channel.pk) if caps_of is not None else None
@@ -116,16 +171,52 @@ def target_checks(
         variant = post_input.variants.get(channel.pk)
         text = variant.text if variant and variant.text is not None else post_input.text
         first_comment = (variant.first_comment if variant else "") or post_input.first_comment
-        problems = problems_for(
-            caps, text=text, thread=post_input.thread, first_comment=first_comment
+        media = (
+            _media_of(variant.media, assets)
+            if variant and variant.media is not None
+            else shared_media
         )
-        checks.append(TargetCheck(channel, caps, text, first_comment, problems))
+        verdict = check_media(caps, media, assets)
+        problems = problems_for(
+            caps,
+            text=text,
+            media_count=len(media),
+            thread=post_input.thread,
+            first_comment=first_comment,
+        )
+        checks.append(
+            TargetCheck(
+                channel,
+                caps,
+                text,
+                first_comment,
+                problems + verdict.problems,
+                media,
+                verdict.notes,
+                verdict.problems,
+            )
+        )
     return checks
 
 
-def check_targets(post_input: PostInput, channels: list[Channel]) -> dict[int, list[str]]:
+def check_targets(
+    post_input: PostInput, channels: list[Channel], assets: dict[int, MediaAsset] | None = None
+) -> dict[int, list[str]]:
     """Problems per channel id (only channels that have some)."""
-    return {c.channel.pk: c.problems for c in target_checks(post_input, channels) if c.problems}
+    return {
+        c.channel.pk: c.problems
+        for c in target_checks(post_input, channels, assets=assets)
+        if c.problems
+    }
+
+
+def _assets(access: WorkspaceAccess, post_input: PostInput) -> dict[int, MediaAsset]:
+    """The library files the input names; another workspace's file is "no such file"."""
+    variant_media = [v.media for v in post_input.variants.values() if v.media is not None]
+    assets = load_assets(access.workspace.pk, all_asset_ids(post_input.media, variant_media))
+    for choices in (post_input.media, *variant_media):
+        stored(choices, assets)  # raises NotFound naming the unknown id
+    return assets
 
 
 def _snapshot(post: Post) -> dict[str, Any]:
@@ -134,6 +225,7 @@ def _snapshot(post: Post) -> dict[str, Any]:
         "link": post.link,
         "first_comment": post.first_comment,
         "thread": post.thread,
+        "media": post.media,
         "tags": post.tags,
         "notes": post.notes,
         "scheduled_at": post.scheduled_at.isoformat() if post.scheduled_at else None,
@@ -142,6 +234,7 @@ def _snapshot(post: Post) -> dict[str, Any]:
                 "channel": t.channel_id,
                 "text": t.text if t.text_overridden else None,
                 "first_comment": t.first_comment,
+                "media": t.media if t.media_overridden else None,
             }
             for t in post.targets.all()
         ],
@@ -172,7 +265,23 @@ def _kick_dispatcher() -> None:
 def _apply_schedule(post: Post, post_input: PostInput, needs_approval: bool) -> None:
     """Set the post's and its targets' states from what the person asked for."""
     now = timezone.now()
-    if post_input.when == "at":
+    due_per_channel: dict[int, datetime] = {}
+    if post_input.when == "queue":
+        targets = list(post.targets.select_related("channel__workspace"))
+        if not targets:
+            raise InvalidInput(
+                _("Choose at least one channel."), fields={"channels": _("Required.")}
+            )
+        picks = queue.next_free_slots(
+            [t.channel for t in targets],
+            exclude_post_id=post.pk,
+            after=post_input.queue_after,
+            lock=True,
+        )
+        due_per_channel = {p.channel.pk: p.due_at for p in picks}
+        first = min(picks, key=lambda p: p.due_at)
+        post.scheduled_at, post.scheduled_time_zone = first.due_at, first.time_zone
+    elif post_input.when == "at":
         if post_input.scheduled_at is None:
             raise InvalidInput(
                 _("Choose when to publish."), fields={"scheduled_at": _("Required.")}
@@ -189,7 +298,9 @@ def _apply_schedule(post: Post, post_input: PostInput, needs_approval: bool) -> 
     elif post_input.when == "draft":
         post.scheduled_at = post_input.scheduled_at
     else:
-        raise InvalidInput(_("Choose draft, now or a time."), fields={"when": _("Unknown.")})
+        raise InvalidInput(
+            _("Choose draft, now, a time or the queue."), fields={"when": _("Unknown.")}
+        )
     if post_input.when == "draft":
         post.state, target_state = PostState.DRAFT, TargetState.DRAFT
     elif needs_approval:
@@ -200,9 +311,14 @@ def _apply_schedule(post: Post, post_input: PostInput, needs_approval: bool) -> 
     post.targets.update(
         state=target_state, due_at=post.scheduled_at, next_attempt_at=None, updated_at=now
     )
+    # Queued targets each take their own channel's slot; the post shows the earliest.
+    for channel_id, due_at in due_per_channel.items():
+        post.targets.filter(channel_id=channel_id).update(due_at=due_at)
 
 
-def _write_targets(post: Post, post_input: PostInput, channels: list[Channel]) -> None:
+def _write_targets(
+    post: Post, post_input: PostInput, channels: list[Channel], assets: dict[int, MediaAsset]
+) -> None:
     keep = {c.pk for c in channels}
     post.targets.exclude(channel_id__in=keep).delete()
     for channel in channels:
@@ -214,6 +330,8 @@ def _write_targets(post: Post, post_input: PostInput, channels: list[Channel]) -
                 "text": variant.text or "",
                 "text_overridden": variant.text is not None,
                 "first_comment": variant.first_comment,
+                "media": stored(variant.media, assets) if variant.media is not None else [],
+                "media_overridden": variant.media is not None,
             },
         )
 
@@ -222,13 +340,31 @@ def _write_targets(post: Post, post_input: PostInput, channels: list[Channel]) -
 def create_post(actor: Actor, access: WorkspaceAccess, post_input: PostInput) -> Post:
     if not access.can(Perm.CREATE_CONTENT):
         raise NotAllowed(_("Your role does not allow writing posts."))
+    if post_input.repeat is not None:
+        from minbar.publishing import series  # the series module builds on this one
+
+        return series.start_series(actor, access, post_input)
+    return write_post(actor, access, post_input, needs_approval=_needs_approval(access))
+
+
+def write_post(
+    actor: Actor,
+    access: WorkspaceAccess,
+    post_input: PostInput,
+    *,
+    needs_approval: bool,
+    occurrence_of: PostSeries | None = None,
+    occurrence: int | None = None,
+) -> Post:
+    """Create a post (checked and scheduled); callers hold a transaction and check the role."""
     channels = _channels(access, post_input.channel_ids)
+    assets = _assets(access, post_input)
     if post_input.when != "draft":
         if not channels:
             raise InvalidInput(
                 _("Choose at least one channel."), fields={"channels": _("Required.")}
             )
-        problems = check_targets(post_input, channels)
+        problems = check_targets(post_input, channels, assets)
         if problems:
             raise InvalidInput(
                 _("Some channels cannot take this post as it is."),
@@ -241,13 +377,20 @@ def create_post(actor: Actor, access: WorkspaceAccess, post_input: PostInput) ->
         link=post_input.link,
         first_comment=post_input.first_comment,
         thread=post_input.thread,
+        media=stored(post_input.media, assets),
         tags=post_input.tags,
         notes=post_input.notes,
+        series=occurrence_of,
+        occurrence=occurrence,
+        series_version=occurrence_of.version if occurrence_of else None,
     )
-    _write_targets(post, post_input, channels)
-    _apply_schedule(post, post_input, _needs_approval(access))
+    _write_targets(post, post_input, channels, assets)
+    _apply_schedule(post, post_input, needs_approval)
     PostVersion.objects.create(post=post, number=1, author=actor.user, snapshot=_snapshot(post))
-    _event(post, actor, "created", to_state=post.state)
+    series_data: dict[str, Any] = (
+        {"series": occurrence_of.pk, "occurrence": occurrence} if occurrence_of else {}
+    )
+    _event(post, actor, "created", to_state=post.state, **series_data)
     if post.state == PostState.AWAITING_APPROVAL:
         _start_approval(post, actor)
     record(
@@ -287,8 +430,9 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
     ):
         raise Conflict(_("This post is already going out or out; it can no longer be edited."))
     channels = _channels(access, post_input.channel_ids)
+    assets = _assets(access, post_input)
     if post_input.when != "draft":
-        problems = check_targets(post_input, channels)
+        problems = check_targets(post_input, channels, assets)
         if problems or not channels:
             raise InvalidInput(
                 _("Some channels cannot take this post as it is."),
@@ -299,11 +443,12 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
     was_approved = before in (PostState.APPROVED, PostState.SCHEDULED)
     post.text, post.link = post_input.text, post_input.link
     post.first_comment, post.thread = post_input.first_comment, post_input.thread
+    post.media = stored(post_input.media, assets)
     post.tags, post.notes = post_input.tags, post_input.notes
     post.version += 1
     post.updated_at = timezone.now()
     post.save()
-    _write_targets(post, post_input, channels)
+    _write_targets(post, post_input, channels, assets)
     # Editing sends a post back through approval when the editor cannot publish
     # alone, or when the workspace wants every edit of an approved post approved.
     _apply_schedule(post, post_input, _needs_approval(access, approved=was_approved))
@@ -315,6 +460,10 @@ def update_post(actor: Actor, access: WorkspaceAccess, post_id: int, post_input:
         # Any change restarts the route: earlier approvals were of other content.
         _start_approval(post, actor)
     record(actor, "post.updated", workspace=access.workspace, target=post)
+    if post.series_id is not None:
+        from minbar.publishing import series
+
+        series.follow_edit(post, post_input, needs_approval=_needs_approval(access))
     if post.state == PostState.SCHEDULED:
         _kick_dispatcher()
     return post
@@ -487,9 +636,14 @@ def approve_post(actor: Actor, access: WorkspaceAccess, post_id: int, comment: s
     post.save(update_fields=["state"])
     post.targets.filter(state=TargetState.AWAITING_APPROVAL).update(
         state=TargetState.SCHEDULED,
-        due_at=post.scheduled_at or timezone.now(),
+        # Queued targets keep their own slot's time.
+        due_at=Coalesce(F("due_at"), Value(post.scheduled_at or timezone.now())),
         updated_at=timezone.now(),
     )
+    if post.series_id is not None:
+        from minbar.publishing import series
+
+        series.after_approval(actor, post)
     _tell_author(post, actor, "approved", comment.strip())
     _kick_dispatcher()
     return post
@@ -564,6 +718,56 @@ def retry(actor: Actor, access: WorkspaceAccess, target_id: int) -> Target:
     return target
 
 
+def reschedule_target(
+    actor: Actor, access: WorkspaceAccess, target_id: int, at: datetime, time_zone: str = "UTC"
+) -> Target:
+    """Give a failed, held or unconfirmed channel a new time (``at`` naive = in ``time_zone``).
+
+    Like "try again now", for an unconfirmed target this is the person's decision
+    that the post is not on the network. Attempts start again from zero.
+    """
+    target = Target.objects.filter(post__workspace=access.workspace, pk=target_id).first()
+    if target is None:
+        raise NotFound(_("No such post."))
+    if not access.can(Perm.CREATE_CONTENT):
+        raise NotAllowed(_("Your role does not allow this."))
+    moment = at if timezone.is_aware(at) else local_to_utc(at, time_zone)
+    if moment <= timezone.now():
+        message = _("That time has passed. Choose a time in the future.")
+        raise InvalidInput(message, fields={"at": message})
+    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
+    moved = dispatcher._transition(
+        target.pk,
+        post_id=target.post_id,
+        from_states=dispatcher.RETRYABLE_STATES,
+        to_state=TargetState.SCHEDULED,
+        kind="target.rescheduled",
+        message=_("Given a new time by a person: %(time)s.")
+        % {"time": f"{local:%Y-%m-%d %H:%M} {local.tzname()}"},
+        changes={
+            "due_at": moment,
+            "next_attempt_at": None,
+            "attempts": 0,
+            "claimed_by": "",
+            **dispatcher._error_fields("", ""),
+        },
+        data={"due_at": moment.isoformat()},
+        actor=actor.user,
+    )
+    if not moved:
+        raise Conflict(_("Only a failed, held or unconfirmed post can be given a new time."))
+    record(
+        actor,
+        "post.target_rescheduled",
+        workspace=access.workspace,
+        target=target.post,
+        data={"target": target.pk, "due_at": moment.isoformat()},
+    )
+    dispatcher.kick()
+    target.refresh_from_db()
+    return target
+
+
 def variants_from(data: Mapping[str, Any], channel_ids: list[int]) -> dict[int, Variant]:
     """Per-channel overrides from a form: ``text_<id>`` (used when ``override_<id>``)."""
     variants: dict[int, Variant] = {}
@@ -576,39 +780,117 @@ def variants_from(data: Mapping[str, Any], channel_ids: list[int]) -> dict[int, 
     return variants
 
 
-@transaction.atomic
-def move_to_day(
-    actor: Actor, access: WorkspaceAccess, post_id: int, day: date, time_zone: str
-) -> Post:
-    """Move a post to another day at the same local time (dragging it on the calendar)."""
+_MOVABLE_TARGET_STATES = (TargetState.DRAFT, TargetState.AWAITING_APPROVAL, TargetState.SCHEDULED)
+
+
+def _movable_post(access: WorkspaceAccess, post_id: int) -> Post:
+    """The post, locked, if this person may move it on the calendar; the rules every move shares."""
     post = get_post(access, post_id)
     if not access.can(Perm.CREATE_CONTENT):
         raise NotAllowed(_("Your role does not allow this."))
+    # Lock the row so two people dragging the same post at once apply one after the other.
+    post = Post.objects.select_for_update().get(pk=post.pk)
     if post.scheduled_at is None:
         raise Conflict(_("This post has no time yet; open it to schedule it."))
     if (
         post.state not in EDITABLE_STATES
-        or post.targets.exclude(
-            state__in=(TargetState.DRAFT, TargetState.AWAITING_APPROVAL, TargetState.SCHEDULED)
-        ).exists()
+        or post.targets.exclude(state__in=_MOVABLE_TARGET_STATES).exists()
     ):
         raise Conflict(_("This post is already going out or out; it can no longer be moved."))
-    zone = zoneinfo.ZoneInfo(time_zone)
-    local = post.scheduled_at.astimezone(zone)
-    moved = local_to_utc(datetime.combine(day, local.time()), time_zone)
+    return post
+
+
+def _reschedule(
+    actor: Actor,
+    access: WorkspaceAccess,
+    post: Post,
+    moved: datetime,
+    time_zone: str,
+    past_message: str,
+) -> Post:
     if moved < timezone.now():
-        raise InvalidInput(_("That time has passed. Choose a day in the future."))
+        raise InvalidInput(past_message, fields={"scheduled_at": _("In the past.")})
     before = post.scheduled_at
+    assert before is not None
     post.scheduled_at = moved
-    post.save(update_fields=["scheduled_at"])
-    post.targets.filter(
-        state__in=(TargetState.DRAFT, TargetState.AWAITING_APPROVAL, TargetState.SCHEDULED)
-    ).update(due_at=moved, updated_at=timezone.now())
+    # The wall-clock time was chosen in this zone now, whatever zone it was first written in.
+    post.scheduled_time_zone = time_zone
+    post.updated_at = timezone.now()
+    post.save(update_fields=["scheduled_at", "scheduled_time_zone", "updated_at"])
+    post.targets.filter(state__in=_MOVABLE_TARGET_STATES).update(
+        due_at=moved, updated_at=timezone.now()
+    )
     _event(post, actor, "rescheduled", data_from=before.isoformat(), data_to=moved.isoformat())
-    record(actor, "post.rescheduled", workspace=access.workspace, target=post)
+    record(
+        actor,
+        "post.rescheduled",
+        workspace=access.workspace,
+        target=post,
+        data={"from": before.isoformat(), "to": moved.isoformat()},
+    )
     if post.state == PostState.SCHEDULED:
         _kick_dispatcher()
     return post
+
+
+@transaction.atomic
+def move_to_day(
+    actor: Actor, access: WorkspaceAccess, post_id: int, day: date, time_zone: str
+) -> Post:
+    """Move a post to another day at the same local time (dragging it on the month calendar)."""
+    post = _movable_post(access, post_id)
+    assert post.scheduled_at is not None
+    local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(time_zone))
+    moved = local_to_utc(datetime.combine(day, local.time()), time_zone)
+    return _reschedule(
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a day in the future."),
+    )
+
+
+@transaction.atomic
+def move_to(
+    actor: Actor, access: WorkspaceAccess, post_id: int, day: date, hour: int, time_zone: str
+) -> Post:
+    """Move a post to another local day and hour, keeping its minutes (the week calendar)."""
+    if not 0 <= hour <= 23:
+        raise InvalidInput(
+            _("Drop the post on an hour of the day."), fields={"hour": _("0 to 23.")}
+        )
+    post = _movable_post(access, post_id)
+    assert post.scheduled_at is not None
+    local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(time_zone))
+    wanted = datetime.combine(day, time(hour, local.minute))
+    moved = local_to_utc(wanted, time_zone)
+    return _reschedule(
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a time in the future."),
+    )
+
+
+@transaction.atomic
+def reschedule_to(
+    actor: Actor, access: WorkspaceAccess, post_id: int, local: datetime, time_zone: str
+) -> Post:
+    """Move a post to a local date and time typed in (the keyboard alternative to dragging)."""
+    post = _movable_post(access, post_id)
+    moved = local_to_utc(local.replace(second=0, microsecond=0), time_zone)
+    return _reschedule(
+        actor,
+        access,
+        post,
+        moved,
+        time_zone,
+        _("That time has passed. Choose a time in the future."),
+    )
 
 
 # -- review conversation -----------------------------------------------------------------
@@ -828,13 +1110,18 @@ def restore_version(actor: Actor, access: WorkspaceAccess, post_id: int, number:
         link=snap.get("link", ""),
         first_comment=snap.get("first_comment", ""),
         thread=list(snap.get("thread", [])),
+        media=choices_from(snap.get("media") or []),
         tags=list(snap.get("tags", [])),
         notes=snap.get("notes", ""),
         channel_ids=[t["channel"] for t in targets],
         variants={
-            t["channel"]: Variant(text=t.get("text"), first_comment=t.get("first_comment", ""))
+            t["channel"]: Variant(
+                text=t.get("text"),
+                first_comment=t.get("first_comment", ""),
+                media=None if t.get("media") is None else choices_from(t["media"]),
+            )
             for t in targets
-            if t.get("text") is not None or t.get("first_comment")
+            if t.get("text") is not None or t.get("first_comment") or t.get("media") is not None
         },
         when="at" if keeps_time else "draft",
         scheduled_at=post.scheduled_at,

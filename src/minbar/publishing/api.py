@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -12,19 +13,27 @@ from ninja.pagination import paginate
 
 from minbar.api import ErrorOut, Page, api_access, api_actor, principal
 from minbar.core.errors import InvalidInput, NotFound
-from minbar.publishing import actions, approvals, bulk
-from minbar.publishing.actions import PolicyInput, PostInput, StepInput, Variant
+from minbar.publishing import actions, approvals, bulk, queue, series
+from minbar.publishing.actions import PolicyInput, PostInput, Repeat, StepInput, Variant
 from minbar.publishing.models import (
     ApprovalAppliesTo,
     ApprovalPolicy,
     Post,
     PostComment,
+    PostSeries,
     PostState,
+    QueueSchedule,
     Target,
 )
+from minbar.publishing.target_media import MediaChoice
 from minbar.workspaces.actions import validate_time_zone
 
 router = Router(tags=["publishing"])
+
+
+class MediaOut(Schema):
+    asset: int | None = None  # None only for files attached by path before the library
+    alt_text: str = ""
 
 
 class TargetOut(Schema):
@@ -34,6 +43,8 @@ class TargetOut(Schema):
     due_at: datetime | None
     attempts: int
     text: str
+    media: list[MediaOut]
+    media_overridden: bool
     last_error_kind: str
     last_error_message: str
     remote_id: str
@@ -44,6 +55,32 @@ class TargetOut(Schema):
     def resolve_text(obj: Target) -> str:
         return obj.effective_text
 
+    @staticmethod
+    def resolve_media(obj: Target) -> list[dict[str, object]]:
+        return obj.effective_media
+
+
+class SeriesOut(Schema):
+    id: int
+    kind: str
+    every_days: int
+    weekdays: list[int]
+    time_zone: str
+    max_occurrences: int | None
+    until: date | None
+    variations: list[str]
+    active: bool
+    approved: bool
+    next_times: list[datetime]
+
+    @staticmethod
+    def resolve_approved(obj: PostSeries) -> bool:
+        return obj.approved_version == obj.version
+
+    @staticmethod
+    def resolve_next_times(obj: PostSeries) -> list[datetime]:
+        return series.upcoming_times(obj)
+
 
 class PostOut(Schema):
     id: int
@@ -52,20 +89,44 @@ class PostOut(Schema):
     link: str
     first_comment: str
     thread: list[str]
+    media: list[MediaOut]
     tags: list[str]
     scheduled_at: datetime | None
     version: int
     created_at: datetime
     targets: list[TargetOut]
+    occurrence: int | None
+    series: SeriesOut | None
 
     @staticmethod
     def resolve_targets(obj: Post) -> list[Target]:
         return list(obj.targets.all())
 
 
+class MediaIn(Schema):
+    """A file of the workspace's media library; alt_text null: the library's alt text."""
+
+    asset: int
+    alt_text: str | None = None
+
+    def to_choice(self) -> MediaChoice:
+        return MediaChoice(self.asset, self.alt_text)
+
+
 class VariantIn(Schema):
     text: str | None = None
     first_comment: str = ""
+    # null: the post's shared media; a list (even empty): this channel's own.
+    media: list[MediaIn] | None = None
+
+
+class RepeatIn(Schema):
+    kind: str  # days, weekly or evergreen
+    every_days: int = 1
+    weekdays: list[int] = []
+    count: int | None = None
+    until: date | None = None
+    variations: list[str] = []
 
 
 class PostIn(Schema):
@@ -73,12 +134,22 @@ class PostIn(Schema):
     link: str = ""
     first_comment: str = ""
     thread: list[str] = []
+    media: list[MediaIn] = []
     channels: list[int] = []
     variants: dict[int, VariantIn] = {}
     tags: list[str] = []
     notes: str = ""
     when: str = "draft"
     scheduled_at: datetime | None = None
+    # Wall-clock zone of a repeating post's later occurrences (default: the workspace's).
+    time_zone: str = ""
+    repeat: RepeatIn | None = None
+
+    def _zone(self) -> str:
+        if self.time_zone:
+            return validate_time_zone(self.time_zone)
+        # A repeating post keeps the workspace's wall-clock time across daylight saving.
+        return "" if self.repeat else "UTC"
 
     def to_input(self) -> PostInput:
         return PostInput(
@@ -86,17 +157,53 @@ class PostIn(Schema):
             link=self.link,
             first_comment=self.first_comment,
             thread=self.thread,
+            media=[m.to_choice() for m in self.media],
             channel_ids=self.channels,
             variants={
-                cid: Variant(text=v.text, first_comment=v.first_comment)
+                cid: Variant(
+                    text=v.text,
+                    first_comment=v.first_comment,
+                    media=None if v.media is None else [m.to_choice() for m in v.media],
+                )
                 for cid, v in self.variants.items()
             },
             tags=self.tags,
             notes=self.notes,
             when=self.when,
             scheduled_at=self.scheduled_at,
-            scheduled_time_zone="UTC" if self.scheduled_at else "",
+            scheduled_time_zone=self._zone() if self.scheduled_at else "",
+            repeat=Repeat(**self.repeat.model_dump()) if self.repeat else None,
         )
+
+
+class SlotIO(Schema):
+    weekday: int  # Monday = 0
+    time: str  # HH:MM, local to the schedule's zone
+
+
+class QueueOut(Schema):
+    channel_id: int
+    time_zone: str
+    time_zone_is_workspace: bool
+    slots: list[SlotIO]
+    next_slots: list[datetime]
+
+
+class QueueIn(Schema):
+    time_zone: str = ""  # empty: the workspace's
+    slots: list[SlotIO] = []
+
+
+def _queue_out(schedule: QueueSchedule) -> dict[str, object]:
+    slots = queue.current_slots(schedule)
+    zone = queue.zone_of(schedule)
+    return {
+        "channel_id": schedule.channel_id,
+        "time_zone": zone,
+        "time_zone_is_workspace": not schedule.time_zone,
+        "slots": [{"weekday": d, "time": t.strftime("%H:%M")} for d, t in slots],
+        "next_slots": list(queue.slot_times(slots, zone, timezone.now(), weeks=1))[:10],
+    }
 
 
 class CommentIn(Schema):
@@ -107,7 +214,11 @@ class CommentIn(Schema):
 @paginate(Page)
 def list_posts(request: HttpRequest, slug: str, state: str = "") -> QuerySet[Post]:
     access = api_access(request, slug)
-    posts = Post.objects.filter(workspace=access.workspace).prefetch_related("targets")
+    posts = (
+        Post.objects.filter(workspace=access.workspace)
+        .select_related("series")
+        .prefetch_related("targets")
+    )
     if not actions.can_view(access):
         return posts.none()
     return posts.filter(state=state) if state else posts
@@ -325,6 +436,33 @@ def retry(request: HttpRequest, slug: str, post_id: int, target_id: int) -> Post
     return post
 
 
+class RescheduleIn(Schema):
+    # Checked after the workspace, so outsiders learn nothing from a 422.
+    at: datetime | None = None
+
+
+@router.post(
+    "/{slug}/posts/{post_id}/targets/{target_id}/reschedule",
+    response={200: PostOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Give a failed, held or unconfirmed channel a new time (at: ISO 8601 with offset)",
+)
+def reschedule(
+    request: HttpRequest, slug: str, post_id: int, target_id: int, payload: RescheduleIn
+) -> Post:
+    access = api_access(request, slug)
+    post = actions.get_post(access, post_id)
+    if not post.targets.filter(pk=target_id).exists():
+        raise NotFound(_("No such post."))
+    if payload.at is None or timezone.is_naive(payload.at):
+        raise InvalidInput(
+            _("Give the time with its UTC offset, e.g. 2026-05-01T09:00:00+03:00."),
+            fields={"at": _("Add the UTC offset.")},
+        )
+    actions.reschedule_target(api_actor(request), access, target_id, payload.at)
+    post.refresh_from_db()
+    return post
+
+
 class ImportOut(Schema):
     created: int
     post_ids: list[int]
@@ -349,3 +487,36 @@ def import_posts(
         api_actor(request), access, file.read(), validate_time_zone(time_zone)
     )
     return Status(201, {"created": len(created), "post_ids": [p.pk for p in created]})
+
+
+@router.get("/{slug}/channels/{channel_id}/queue", response={200: QueueOut, 404: ErrorOut})
+def get_queue(request: HttpRequest, slug: str, channel_id: int) -> dict[str, object]:
+    return _queue_out(queue.get_schedule(api_access(request, slug), channel_id))
+
+
+@router.put(
+    "/{slug}/channels/{channel_id}/queue",
+    response={200: QueueOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Replace a channel's weekly posting times (the queue's slots)",
+)
+def put_queue(
+    request: HttpRequest, slug: str, channel_id: int, payload: QueueIn
+) -> dict[str, object]:
+    access = api_access(request, slug)
+    slots: list[tuple[int, time]] = [(s.weekday, queue.parse_time(s.time)) for s in payload.slots]
+    schedule = queue.set_slots(api_actor(request), access, channel_id, slots, payload.time_zone)
+    return _queue_out(schedule)
+
+
+@router.post(
+    "/{slug}/posts/{post_id}/stop-series",
+    response={200: PostOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Stop a recurring post: no more occurrences; those not started are cancelled",
+)
+def stop_series(request: HttpRequest, slug: str, post_id: int) -> Post:
+    access = api_access(request, slug)
+    post = actions.get_post(access, post_id)
+    if post.series_id is None:
+        raise NotFound(_("This post does not repeat."))
+    series.stop_series(api_actor(request), access, post.series_id)
+    return actions.get_post(access, post_id)

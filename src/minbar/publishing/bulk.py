@@ -14,13 +14,16 @@ from minbar.channels.models import Channel
 from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput, NotAllowed
+from minbar.media.models import MediaAsset
 from minbar.publishing.actions import PostInput, create_post, target_checks
-from minbar.publishing.models import Post
+from minbar.publishing.models import Post, QueueSlot
+from minbar.publishing.queue import no_slots_error
+from minbar.publishing.target_media import MediaChoice
 from minbar.publishing.timing import local_to_utc
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.roles import Perm
 
-COLUMNS = ("text", "channels", "publish_at", "link", "first_comment", "tags")
+COLUMNS = ("text", "channels", "publish_at", "link", "first_comment", "tags", "media")
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -79,6 +82,33 @@ def _read(data: bytes) -> list[dict[str, str]]:
     return rows
 
 
+class _Library:
+    """The workspace's media files as a CSV names them: by id or by file name."""
+
+    def __init__(self, access: WorkspaceAccess) -> None:
+        self.access = access
+        self.assets: dict[int, MediaAsset] = {}
+        self._by_name: dict[str, list[MediaAsset]] | None = None
+
+    def find(self, name: str) -> tuple[MediaAsset | None, str]:
+        if self._by_name is None:
+            self._by_name = {}
+            for asset in MediaAsset.objects.filter(workspace=self.access.workspace):
+                self._by_name.setdefault(asset.original_filename.casefold(), []).append(asset)
+                self.assets[asset.pk] = asset
+        if name.isdigit() and int(name) in self.assets:
+            return self.assets[int(name)], ""
+        found = self._by_name.get(name.casefold(), [])
+        if len(found) == 1:
+            return found[0], ""
+        if found:
+            return None, _(
+                "%(name)s: several files in the media library have this name; use its number "
+                "(on the file's page) instead."
+            ) % {"name": name}
+        return None, _("No file “%(name)s” in the media library.") % {"name": name}
+
+
 def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: str) -> list[Post]:
     if not access.can(Perm.CREATE_CONTENT):
         raise NotAllowed(_("Your role does not allow writing posts."))
@@ -86,7 +116,14 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
     if not rows:
         raise InvalidInput(_("The file has no rows below the header."))
     channels = {c.handle.lower(): c for c in Channel.objects.filter(workspace=access.workspace)}
+    library = _Library(access)
     caps_of: dict[int, Capabilities] = {}
+    # Channels "queue" rows can use (with at least one posting time).
+    queued = set(
+        QueueSlot.objects.filter(schedule__channel__workspace=access.workspace).values_list(
+            "schedule__channel_id", flat=True
+        )
+    )
     errors: list[RowError] = []
     inputs: list[PostInput] = []
     for number, row in enumerate(rows, start=2):
@@ -107,7 +144,13 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
             errors.append(RowError(number, "channels", _("Name at least one channel.")))
         when, scheduled_at = "draft", None
         raw_time = row.get("publish_at", "")
-        if raw_time:
+        if raw_time.lower() == "queue":
+            # Each channel's next free posting time, taken row by row when saving.
+            when = "queue"
+            for channel in chosen:
+                if channel.pk not in queued:
+                    errors.append(RowError(number, "publish_at", no_slots_error(channel).message))
+        elif raw_time:
             try:
                 scheduled_at = local_to_utc(datetime.fromisoformat(raw_time), time_zone)
                 when = "at"
@@ -122,8 +165,16 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
                 )
             except ActionError as exc:
                 errors.append(RowError(number, "publish_at", exc.message))
+        media: list[MediaChoice] = []
+        for name in filter(None, (n.strip() for n in row.get("media", "").split("|"))):
+            asset, problem = library.find(name)
+            if asset is None:
+                errors.append(RowError(number, "media", problem))
+            else:
+                media.append(MediaChoice(asset.pk))
         post_input = PostInput(
             text=row.get("text", ""),
+            media=media,
             link=row.get("link", ""),
             first_comment=row.get("first_comment", ""),
             channel_ids=[c.pk for c in chosen],
@@ -132,8 +183,11 @@ def import_csv(actor: Actor, access: WorkspaceAccess, data: bytes, time_zone: st
             scheduled_at=scheduled_at,
             scheduled_time_zone=time_zone if scheduled_at else "",
         )
-        for check in target_checks(post_input, chosen, caps_of):
-            errors.extend(RowError(number, "text", problem) for problem in check.problems)
+        for check in target_checks(post_input, chosen, caps_of, library.assets):
+            errors.extend(
+                RowError(number, "media" if problem in check.media_problems else "text", problem)
+                for problem in check.problems
+            )
         inputs.append(post_input)
     if errors:
         raise ImportRejected(errors)

@@ -55,7 +55,7 @@ from minbar.connectors.errors import (
     RateLimited,
     TemporaryError,
 )
-from minbar.connectors.types import MediaItem, PostRequest, PublishResult
+from minbar.connectors.types import PostRequest, PublishResult
 from minbar.core.errors import Conflict
 from minbar.publishing import limits
 from minbar.publishing.limits import limit_warnings
@@ -394,7 +394,10 @@ def _notify(target_id: int, kind: str) -> None:
                 part
                 for part in (
                     reason,
-                    _("Open the post in Minbar to see what happened and what to do next."),
+                    _(
+                        "Open the post in Minbar to see what happened, then try it again now "
+                        "or give it a new time."
+                    ),
                 )
                 if part
             ),
@@ -652,25 +655,11 @@ def _wait_for_limit(target: Target, verdict: limits.Verdict, moment: datetime) -
 def build_request(target: Target) -> PostRequest:
     """What the connector sends: the target's effective content and its idempotency key.
 
-    Media items are ``{"asset": id, "alt_text": …}``; until the media library
-    hands over files, only items that carry a ``path`` (a file Minbar already
-    validated) are sent.
+    Media is prepared for the channel by ``target_media`` (converted, resized, cached).
     """
-    media = []
-    for item in target.effective_media:
-        path = item.get("path")
-        if not path:
-            continue
-        width, height = item.get("width"), item.get("height")
-        media.append(
-            MediaItem(
-                path=str(path),
-                mime_type=str(item.get("mime_type") or "application/octet-stream"),
-                alt_text=str(item.get("alt_text") or ""),
-                width=int(width) if isinstance(width, int) else None,
-                height=int(height) if isinstance(height, int) else None,
-            )
-        )
+    from minbar.publishing.target_media import media_items
+
+    media = media_items(target)
     return PostRequest(
         text=target.effective_text,
         media=tuple(media),

@@ -88,12 +88,32 @@ class Post(models.Model):
     approval_requested_at = models.DateTimeField(null=True, blank=True)
     approval_reminders = models.PositiveSmallIntegerField(default=0)
     approval_urgent_sent = models.BooleanField(default=False)
+
+    # A recurring post's occurrences are real posts linked to their series, numbered from 1.
+    series = models.ForeignKey(
+        "publishing.PostSeries",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="occurrences",
+    )
+    occurrence = models.PositiveIntegerField(null=True, blank=True)
+    # The series' version this occurrence was made from (approving it approves that version).
+    series_version = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["workspace", "state", "scheduled_at"])]
+        constraints = [
+            # The claim that makes creating occurrences safe with several workers.
+            models.UniqueConstraint(
+                fields=["series", "occurrence"],
+                condition=models.Q(series__isnull=False),
+                name="one_post_per_occurrence",
+            )
+        ]
 
     def __str__(self) -> str:
         return (self.text[:60] or f"post {self.pk}").replace("\n", " ")
@@ -310,3 +330,83 @@ class PostComment(models.Model):
 
     def __str__(self) -> str:
         return f"comment on post {self.post_id}"
+
+
+class QueueSchedule(models.Model):
+    """A channel's weekly posting times: where "add to queue" puts posts."""
+
+    channel = models.OneToOneField(
+        "channels.Channel", on_delete=models.CASCADE, related_name="queue_schedule"
+    )
+    # Empty: the workspace's zone, whatever it is at the time.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"queue of channel {self.channel_id}"
+
+
+class QueueSlot(models.Model):
+    """One weekly posting time: a weekday (Monday = 0) and a local wall-clock time."""
+
+    schedule = models.ForeignKey(QueueSchedule, on_delete=models.CASCADE, related_name="slots")
+    weekday = models.PositiveSmallIntegerField()
+    time = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "time"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "weekday", "time"], name="one_slot"),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="slot_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.time:%H:%M}"
+
+
+class RepeatKind(models.TextChoices):
+    DAYS = "days", _("Every few days")
+    WEEKLY = "weekly", _("Weekly on chosen days")
+    EVERGREEN = "evergreen", _("Evergreen (back into the queue)")
+
+
+class PostSeries(models.Model):
+    """A recurring or evergreen post: the content and the rule its occurrences follow.
+
+    Occurrences are created ahead of time by a periodic task (up to a horizon),
+    each a real :class:`Post`; the content here is what the next ones get.
+    """
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="post_series"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=RepeatKind.choices)
+    # DAYS: every N days; EVERGREEN: at least N days between occurrences.
+    every_days = models.PositiveSmallIntegerField(default=1)
+    weekdays = models.JSONField(default=list, blank=True)  # WEEKLY: Monday = 0
+    # The first occurrence's time; later ones keep its wall-clock time in this zone.
+    starts_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64)
+    max_occurrences = models.PositiveIntegerField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)  # inclusive, local date
+    # Content for occurrences not yet created (see actions._series_content).
+    content = models.JSONField(default=dict)
+    # Alternative texts, cycled per occurrence (occurrence 1 uses the post's text).
+    variations = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    # The version an approver (or an author who may publish alone) accepted.
+    approved_version = models.PositiveIntegerField(null=True, blank=True)
+    # The highest occurrence number made (or skipped); only moved under the series' lock.
+    last_occurrence = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True, db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "post series"
+
+    def __str__(self) -> str:
+        return f"series {self.pk} ({self.kind})"

@@ -107,3 +107,13 @@ def remind_approvers() -> None:
     sent = send_approval_reminders()
     if sent:
         logger.info("approval reminders sent for %s post(s)", sent)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def fill_recurring_series() -> None:
+    """Create recurring posts' occurrences due within the next days (idempotent; see series)."""
+    from minbar.publishing import series
+
+    made = series.fill_due_series()
+    if made:
+        logger.info("recurring posts: %s occurrence(s) created", made)

@@ -71,14 +71,6 @@ def problems_for(
             )
     if not text.strip() and media_count == 0:
         problems.append(_("%(network)s: write something or add media.") % {"network": label})
-    if caps.media.media_required and media_count == 0:
-        problems.append(_("%(network)s needs at least one image or video.") % {"network": label})
-    limit = max(caps.media.max_images, caps.media.max_videos)
-    if media_count > limit:
-        problems.append(
-            _("%(network)s takes at most %(limit)d media items; this post has %(count)d.")
-            % {"network": label, "limit": limit, "count": media_count}
-        )
     if thread and not caps.threads:
         problems.append(_("%(network)s does not support threads.") % {"network": label})
     if first_comment and not caps.first_comment and not caps.threads:

@@ -1,36 +1,50 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
-from minbar.core.errors import ActionError
-from minbar.publishing import actions, approvals, bulk, calendar
+from minbar.core.errors import ActionError, InvalidInput, NotFound
+from minbar.media import actions as media_actions
+from minbar.media import queries as media_queries
+from minbar.media.actions import UploadRefused
+from minbar.media.models import MediaAsset
+from minbar.media.processing import ACCEPTED_TYPES, human_size, media_limits
+from minbar.publishing import actions, approvals, bulk, calendar, previews, queue, series
 from minbar.publishing import versions as post_versions
 from minbar.publishing.forms import (
     MAX_STEPS,
     THREAD_SEPARATOR,
+    media_from,
     policy_input_from,
     post_input_from,
 )
 from minbar.publishing.labels import EVENT_LABELS
-from minbar.publishing.models import Post, PostState, Target, TargetState
+from minbar.publishing.models import Post, PostState, QueueSchedule, Target, TargetState
+from minbar.publishing.target_media import all_asset_ids, asset_ids, load_assets
 from minbar.publishing.validation import counting_word, text_length
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.models import Membership
 from minbar.workspaces.roles import Perm, has_perm
+
+WEEKDAYS = sorted(DJANGO_WEEKDAYS.items())  # Monday = 0, translated by Django
 
 
 def _zone(request: HttpRequest, access: WorkspaceAccess) -> str:
@@ -56,7 +70,8 @@ def post_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         "publishing/list.html",
         {
             "posts": posts[:200],
-            "upcoming": upcoming[:50],
+            # Grouped by the viewer's local day, not the UTC one.
+            "upcoming": calendar.agenda_days(list(upcoming[:50]), _zone(request, access)),
             "states": PostState.choices,
             "state": state,
             "can_write": access.can(Perm.CREATE_CONTENT),
@@ -64,12 +79,43 @@ def post_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     )
 
 
+def _media_rows(
+    access: WorkspaceAccess, items: list[dict[str, Any]], assets: dict[int, MediaAsset]
+) -> list[dict[str, Any]]:
+    """Attached files as the composer lists them: thumbnail, name, this post's alt text."""
+    rows = []
+    for item in items:
+        asset = assets.get(int(item.get("asset") or 0))
+        if asset is None:
+            continue  # not (or no longer) in this workspace's library
+        rows.append(
+            {
+                "id": asset.pk,
+                "name": asset.original_filename,
+                "kind": asset.kind,
+                "thumb": reverse("media:thumbnail", args=[access.workspace.slug, asset.pk])
+                if asset.thumbnail
+                else "",
+                "alt_text": str(item.get("alt_text") or ""),
+            }
+        )
+    return rows
+
+
+def _form_media(form: QueryDict, list_name: str, alt_prefix: str) -> list[dict[str, Any]]:
+    try:
+        choices = media_from(form, list_name, alt_prefix)
+    except ActionError:
+        return []
+    return [{"asset": c.asset, "alt_text": c.alt_text or ""} for c in choices]
+
+
 def _compose_context(
     access: WorkspaceAccess, post: Post | None = None, form: QueryDict | None = None
 ) -> dict[str, Any]:
     channels = list(Channel.objects.filter(workspace=access.workspace))
     chosen: dict[int, Target] = {t.channel_id: t for t in post.targets.all()} if post else {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for channel in channels:
         target = chosen.get(channel.pk)
         if form is not None:
@@ -79,6 +125,8 @@ def _compose_context(
                     "checked": str(channel.pk) in form.getlist("channels"),
                     "override": bool(form.get(f"override_{channel.pk}")),
                     "text": form.get(f"text_{channel.pk}", ""),
+                    "override_media": bool(form.get(f"override_media_{channel.pk}")),
+                    "media": _form_media(form, f"media_{channel.pk}", f"alt_{channel.pk}_"),
                 }
             )
         else:
@@ -88,15 +136,35 @@ def _compose_context(
                     "checked": target is not None,
                     "override": bool(target and target.text_overridden),
                     "text": target.text if target else "",
+                    "override_media": bool(target and target.media_overridden),
+                    "media": list(target.media) if target and target.media_overridden else [],
                 }
             )
+    shared = (
+        _form_media(form, "media", "alt_") if form is not None else list(post.media if post else [])
+    )
+    ids = asset_ids(shared) + [i for row in rows for i in asset_ids(row["media"])]
+    assets = load_assets(access.workspace.pk, ids)
+    for row in rows:
+        row["media"] = _media_rows(access, row["media"], assets)
+    limits = media_limits()
     return {
         "channels": channels,
         "channel_rows": rows,
+        "media_rows": _media_rows(access, shared, assets),
+        "media_folders": media_queries.folders_of(access.workspace),
+        "media_tags": media_queries.tags_of(access.workspace),
+        # Filled in by composer.js for files picked or uploaded while writing.
+        "template_item": {"id": "__ID__", "name": "__NAME__", "kind": "", "thumb": "__THUMB__"},
+        "media_accept": ",".join(ACCEPTED_TYPES),
+        "media_max_image": human_size(limits.max_image_bytes),
+        "media_max_video": human_size(limits.max_video_bytes),
         "form": form,
         "post": post,
         "thread_text": f"\n{THREAD_SEPARATOR}\n".join(post.thread) if post else "",
         "needs_approval": not access.can(Perm.PUBLISH_WITHOUT_APPROVAL),
+        "weekday_choices": WEEKDAYS,
+        "repeat_weekdays": form.getlist("repeat_weekdays") if form is not None else [],
     }
 
 
@@ -118,6 +186,7 @@ def compose(
             context = _compose_context(access, post, request.POST) | {
                 "error": exc.message,
                 "field_errors": exc.fields,
+                "queue_missing": _without_slots(access, request.POST),
             }
             return render(request, "publishing/compose.html", context, status=422)
         messages.success(
@@ -134,6 +203,18 @@ def compose(
     return render(request, "publishing/compose.html", context)
 
 
+def _without_slots(access: WorkspaceAccess, form: QueryDict) -> list[Channel]:
+    """Chosen channels that "add to queue" cannot use yet (linked from the error)."""
+    if form.get("when") != "queue":
+        return []
+    ids = [int(raw) for raw in form.getlist("channels") if raw.isdigit()]
+    return list(
+        Channel.objects.filter(workspace=access.workspace, pk__in=ids).exclude(
+            queue_schedule__slots__isnull=False
+        )
+    )
+
+
 @workspace_view(Perm.CREATE_CONTENT)
 @require_POST
 def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
@@ -142,22 +223,112 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         post_input = post_input_from(request.POST, _zone(request, access))
     except ActionError as exc:
         return render(request, "publishing/_check.html", {"error": exc.message})
-    channels = Channel.objects.filter(workspace=access.workspace, pk__in=post_input.channel_ids)
-    rows = [
+    channels = list(
+        Channel.objects.filter(workspace=access.workspace, pk__in=post_input.channel_ids)
+    )
+    ids = all_asset_ids(
+        post_input.media, (v.media for v in post_input.variants.values() if v.media is not None)
+    )
+    assets = load_assets(access.workspace.pk, ids)
+    slots = _queue_preview(request, channels) if post_input.when == "queue" else {}
+    rows = []
+    for check in actions.target_checks(post_input, channels, assets=assets):
+        flavour = str(check.channel.get_credentials().data.get("flavour") or "")
+        family = previews.family_of(check.channel, check.caps, flavour)
+        rows.append(
+            {
+                "channel": check.channel,
+                "label": check.caps.label,
+                "family": family,
+                "preview": previews.build(
+                    slug=access.workspace.slug,
+                    family=family,
+                    caps=check.caps,
+                    text=check.text,
+                    link=post_input.link,
+                    thread=post_input.thread,
+                    first_comment=check.first_comment,
+                    media=check.media,
+                    assets=assets,
+                ),
+                "length": text_length(check.text, check.caps),
+                "limit": check.caps.text.max_length,
+                "unit": counting_word(check.caps),
+                "problems": check.problems,
+                "notes": check.media_notes,
+                "slot": slots.get(check.channel.pk),
+            }
+        )
+    return render(request, "publishing/_check.html", {"rows": rows, "slug": access.workspace.slug})
+
+
+def _queue_preview(request: HttpRequest, channels: Iterable[Channel]) -> dict[int, dict[str, Any]]:
+    """The posting time each channel would get from "add to queue" (nothing is reserved)."""
+    raw_post = request.POST.get("post_id", "")
+    exclude = int(raw_post) if raw_post.isdigit() else None
+    out: dict[int, dict[str, Any]] = {}
+    for channel in channels:
+        try:
+            pick = queue.next_free_slots([channel], exclude_post_id=exclude)[0]
+        except ActionError as exc:
+            out[channel.pk] = {"error": exc.message, "fields": list(exc.fields.values())}
+        else:
+            out[channel.pk] = {"at": pick.due_at, "zone": pick.time_zone}
+    return out
+
+
+PICKER_SIZE = 48
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_GET
+def media_picker(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """The composer's media picker: the library's files with search, folder and tag filters."""
+    filters = {
+        "q": request.GET.get("q", "")[:200],
+        "folder": request.GET.get("folder", "")[:200],
+        "tag": request.GET.get("tag", "")[:100],
+    }
+    assets = list(media_queries.library(access, **filters)[: PICKER_SIZE + 1])
+    return render(
+        request,
+        "publishing/_media_picker.html",
         {
-            "channel": check.channel,
-            "label": check.caps.label,
-            "text": check.text,
-            "length": text_length(check.text, check.caps),
-            "limit": check.caps.text.max_length,
-            "unit": counting_word(check.caps),
-            "problems": check.problems,
-            "thread": post_input.thread,
-            "first_comment": check.first_comment,
+            "assets": assets[:PICKER_SIZE],
+            "more": len(assets) > PICKER_SIZE,
+            "filters": filters,
+            "folders": media_queries.folders_of(access.workspace),
+            "tags": media_queries.tags_of(access.workspace),
+        },
+    )
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def media_upload(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Upload from the composer: the files go to the library and are attached at once."""
+    try:
+        outcomes = media_actions.upload(
+            Actor.from_request(request), access, request.FILES.getlist("files")
+        )
+    except UploadRefused as exc:
+        detail = [f"{name}: {reason}" for name, reason in exc.problems]
+        return JsonResponse({"error": " ".join([exc.message, *detail])}, status=422)
+    except ActionError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    items = [
+        {
+            "id": o.asset.pk,
+            "name": o.asset.original_filename,
+            "kind": o.asset.kind,
+            "thumb": reverse("media:thumbnail", args=[access.workspace.slug, o.asset.pk])
+            if o.asset.thumbnail
+            else "",
+            "alt_text": o.asset.alt_text,
         }
-        for check in actions.target_checks(post_input, channels)
+        for o in outcomes
     ]
-    return render(request, "publishing/_check.html", {"rows": rows})
+    return JsonResponse({"items": items})
 
 
 @workspace_view(Perm.VIEW_SHARED_CONTENT)
@@ -175,6 +346,9 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
         {
             "post": post,
             "team": team,
+            "media_rows": _media_rows(
+                access, post.media, load_assets(access.workspace.pk, asset_ids(post.media))
+            ),
             "targets": post.targets.select_related("channel"),
             "events": _history(post) if team else [],
             "route": approvals.route_status(post),
@@ -188,6 +362,9 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
             "can_write": access.can(Perm.CREATE_CONTENT),
             "can_approve": eligibility.allowed,
             "editable": post.state in actions.EDITABLE_STATES,
+            "series": post.series,
+            "series_next": series.upcoming_times(post.series) if post.series else [],
+            "time_zone": _zone(request, access),
         },
     )
 
@@ -423,40 +600,224 @@ def retry(
     )
 
 
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def stop_series(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    try:
+        post = actions.get_post(access, post_id)
+    except ActionError:
+        raise Http404 from None
+    actor = Actor.from_request(request)
+    return _act(
+        request,
+        access,
+        post_id,
+        _("The series is stopped: no more occurrences."),
+        lambda: series.stop_series(actor, access, post.series_id or 0),
+    )
+
+
+CALENDAR_VIEWS = {
+    "month": "publishing:calendar",
+    "week": "publishing:calendar_week",
+    "list": "publishing:calendar_list",
+}
+# The view a person last used (month, week or list), so "Calendar" opens it again.
+CALENDAR_VIEW_SESSION_KEY = "minbar.calendar_view"
+AGENDA_PAGE_SIZE = 50
+
+
+def _calendar_posts(access: WorkspaceAccess, filters: calendar.CalendarFilters) -> QuerySet[Post]:
+    return filters.apply(Post.objects.filter(workspace=access.workspace)).prefetch_related(
+        Prefetch("targets", queryset=Target.objects.select_related("channel"))
+    )
+
+
+def _calendar_context(
+    request: HttpRequest,
+    access: WorkspaceAccess,
+    view: str,
+    filters: calendar.CalendarFilters,
+    anchor: date,
+) -> dict[str, Any]:
+    """What every calendar view shows around its grid: switcher, filters, feed address."""
+    if request.session.get(CALENDAR_VIEW_SESSION_KEY) != view:  # no session write per page
+        request.session[CALENDAR_VIEW_SESSION_KEY] = view
+    query = filters.query()
+    switch = {
+        "month": f"month={anchor:%Y-%m}",
+        "week": f"week={anchor.isoformat()}",
+        "list": f"from={anchor.isoformat()}",
+    }
+    views = [
+        {
+            "key": key,
+            "label": label,
+            "current": key == view,
+            "url": reverse(CALENDAR_VIEWS[key], args=[access.workspace.slug])
+            + "?"
+            + "&".join(part for part in (switch[key], query) if part),
+        }
+        for key, label in (("month", _("Month")), ("week", _("Week")), ("list", _("List")))
+    ]
+    feed_url = filtered_feed_url = ""
+    if access.can(Perm.VIEW_CONTENT):
+        token = calendar.feed_token(Actor.from_request(request), access)
+        feed_url = request.build_absolute_uri(reverse("publishing:ics", args=[token]))
+        if filters.active:
+            filtered_feed_url = f"{feed_url}?{query}"
+    members = Membership.objects.filter(workspace=access.workspace).select_related("user")
+    return {
+        "calendar_view": view,
+        "views": views,
+        "filters": filters,
+        "filter_query": query,
+        "channels": Channel.objects.filter(workspace=access.workspace),
+        "tags": sorted(
+            {*calendar.known_tags(Post.objects.filter(workspace=access.workspace)), *filters.tags},
+            key=str.casefold,
+        ),
+        "authors": sorted((m.user for m in members), key=lambda u: u.display_name.casefold()),
+        "statuses": calendar.STATUS_CHOICES,
+        "feed_url": feed_url,
+        "filtered_feed_url": filtered_feed_url,
+        "can_write": access.can(Perm.CREATE_CONTENT),
+        "can_manage": access.can(Perm.MANAGE_WORKSPACE),
+        "zone": _zone(request, access),
+        "editable_states": [str(s) for s in actions.EDITABLE_STATES],
+    }
+
+
+def _today(request: HttpRequest, access: WorkspaceAccess) -> date:
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(_zone(request, access))).date()
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def planner(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Open the calendar view this person used last, with the same query."""
+    view = request.session.get(CALENDAR_VIEW_SESSION_KEY, "month")
+    url = reverse(CALENDAR_VIEWS.get(view, "publishing:calendar"), args=[access.workspace.slug])
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
+
+
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def reschedule_target(
+    request: HttpRequest, access: WorkspaceAccess, post_id: int, target_id: int
+) -> HttpResponse:
+    actor = Actor.from_request(request)
+    zone = _zone(request, access)
+
+    def run() -> None:
+        if not Target.objects.filter(pk=target_id, post_id=post_id).exists():
+            raise NotFound(_("No such post."))
+        try:
+            at = datetime.fromisoformat(request.POST.get("at", ""))
+        except ValueError:
+            raise InvalidInput(_("Enter a date and a time.")) from None
+        actions.reschedule_target(actor, access, target_id, at.replace(tzinfo=None), zone)
+
+    return _act(request, access, post_id, _("The post has a new time."), run)
+
+
 @workspace_view(Perm.VIEW_CONTENT)
 def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     zone = _zone(request, access)
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    today = _today(request, access)
     try:
         first = calendar.parse_month(request.GET.get("month", ""), today)
     except ActionError as exc:
         messages.error(request, exc.message)
         first = today.replace(day=1)
-    posts = Post.objects.filter(
-        workspace=access.workspace, state__in=calendar.SHOWN_STATES
-    ).prefetch_related("targets__channel")
-    channel = request.GET.get("channel", "")
-    if channel.isdigit():
-        posts = posts.filter(targets__channel_id=int(channel)).distinct()
-    state = request.GET.get("state", "")
-    if state in PostState.values:
-        posts = posts.filter(state=state)
-    feed_url = ""
-    if access.can(Perm.VIEW_CONTENT):
-        token = calendar.feed_token(Actor.from_request(request), access)
-        feed_url = request.build_absolute_uri(reverse("publishing:ics", args=[token]))
+    filters = calendar.CalendarFilters.from_query(request.GET)
+    anchor = today if (today.year, today.month) == (first.year, first.month) else first
+    month = calendar.month_grid(_calendar_posts(access, filters), first, zone)
+    # Recurring posts' occurrences not created yet show faintly, as planned.
+    if not (filters.tags or filters.author) and (
+        not filters.statuses or PostState.SCHEDULED in filters.statuses
+    ):
+        days = [day for week in month.weeks for day in week]
+        tz = zoneinfo.ZoneInfo(zone)
+        planned = series.planned_by_day(
+            access.workspace.pk,
+            datetime.combine(days[0].date, time.min, tz),
+            datetime.combine(days[-1].date + timedelta(days=1), time.min, tz),
+            zone,
+            filters.channels,
+        )
+        for day in days:
+            day.planned = planned.get(day.date, [])
     return render(
         request,
         "publishing/calendar.html",
         {
-            "month": calendar.month_grid(posts, first, zone),
-            "channels": Channel.objects.filter(workspace=access.workspace),
-            "channel": channel,
-            "state": state,
-            "states": PostState.choices,
-            "feed_url": feed_url,
-            "can_write": access.can(Perm.CREATE_CONTENT),
-            "can_manage": access.can(Perm.MANAGE_WORKSPACE),
+            "month": month,
+            "anchor_params": [("month", f"{first:%Y-%m}")],
+            **_calendar_context(request, access, "month", filters, anchor),
+        },
+    )
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def calendar_week(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    zone = _zone(request, access)
+    today = _today(request, access)
+    try:
+        day = calendar.parse_day(request.GET.get("week", ""), today)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        day = today
+    start = calendar.start_of_week(day, calendar.first_weekday())
+    filters = calendar.CalendarFilters.from_query(request.GET)
+    all_hours = request.GET.get("hours") == "all"
+    week = calendar.week_grid(_calendar_posts(access, filters), start, zone, all_hours=all_hours)
+    anchor = today if start <= today <= week.end else start
+    return render(
+        request,
+        "publishing/week.html",
+        {
+            "week": week,
+            "this_week": calendar.start_of_week(today, calendar.first_weekday()),
+            "next_url": request.get_full_path(),
+            "anchor_params": [
+                ("week", start.isoformat()),
+                *([("hours", "all")] if all_hours else []),
+            ],
+            **_calendar_context(request, access, "week", filters, anchor),
+        },
+    )
+
+
+@workspace_view(Perm.VIEW_CONTENT)
+def calendar_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    zone = _zone(request, access)
+    today = _today(request, access)
+    try:
+        start = calendar.parse_day(request.GET.get("from", ""), today, "from")
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        start = today
+    filters = calendar.CalendarFilters.from_query(request.GET)
+    since = datetime.combine(start, time(), zoneinfo.ZoneInfo(zone))
+    posts = (
+        _calendar_posts(access, filters)
+        .filter(scheduled_at__gte=since)
+        .select_related("author")
+        .order_by("scheduled_at", "pk")
+    )
+    page = Paginator(posts, AGENDA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "publishing/agenda.html",
+        {
+            "page": page,
+            "days": calendar.agenda_days(list(page.object_list), zone),
+            "start": start,
+            "today": today,
+            "next_url": request.get_full_path(),
+            "anchor_params": [("from", start.isoformat())],
+            **_calendar_context(request, access, "list", filters, start),
         },
     )
 
@@ -464,11 +825,16 @@ def calendar_month(request: HttpRequest, access: WorkspaceAccess) -> HttpRespons
 @workspace_view(Perm.CREATE_CONTENT)
 @require_POST
 def move(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    """A drop on the calendar: a day (month view) or a day and hour (week view)."""
+    actor = Actor.from_request(request)
+    zone = _zone(request, access)
     try:
         day = date.fromisoformat(request.POST.get("day", ""))
-        actions.move_to_day(
-            Actor.from_request(request), access, post_id, day, _zone(request, access)
-        )
+        hour = request.POST.get("hour", "")
+        if hour:
+            actions.move_to(actor, access, post_id, day, int(hour), zone)
+        else:
+            actions.move_to_day(actor, access, post_id, day, zone)
     except ValueError:
         return HttpResponse(_("Drop the post on a day."), status=400)
     except ActionError as exc:
@@ -476,20 +842,48 @@ def move(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpRes
     return HttpResponse(status=204)
 
 
+@workspace_view(Perm.CREATE_CONTENT)
+@require_POST
+def reschedule(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
+    """The "Move…" form: a new local date and time typed in, for those who do not drag."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("publishing:planner", args=[access.workspace.slug])
+    try:
+        local = datetime.combine(
+            date.fromisoformat(request.POST.get("date", "")),
+            time.fromisoformat(request.POST.get("time", "")),
+        )
+    except ValueError:
+        messages.error(request, _("Enter a date and a time to move the post to."))
+        return redirect(back)
+    try:
+        actions.reschedule_to(
+            Actor.from_request(request), access, post_id, local, _zone(request, access)
+        )
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Moved."))
+    return redirect(back)
+
+
 @workspace_view(Perm.MANAGE_WORKSPACE)
 @require_POST
 def renew_feed(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     calendar.feed_token(Actor.from_request(request), access, renew=True)
     messages.success(request, _("The calendar has a new address; the old one stopped working."))
-    return redirect("publishing:calendar", slug=access.workspace.slug)
+    return redirect("publishing:planner", slug=access.workspace.slug)
 
 
 def ics_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = calendar.feed_for(token)
     if feed is None:
         raise Http404
+    filters = calendar.CalendarFilters.from_query(request.GET)
     response = HttpResponse(
-        calendar.ics(feed, settings.MINBAR_BASE_URL), content_type="text/calendar; charset=utf-8"
+        calendar.ics(feed, settings.MINBAR_BASE_URL, filters),
+        content_type="text/calendar; charset=utf-8",
     )
     response["Content-Disposition"] = f'inline; filename="{feed.workspace.slug}.ics"'
     return response
@@ -520,3 +914,74 @@ def import_posts(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
                 return redirect("publishing:list", slug=access.workspace.slug)
         return render(request, "publishing/import.html", context, status=422)
     return render(request, "publishing/import.html", context)
+
+
+def queue_context(access: WorkspaceAccess, channel: Channel) -> dict[str, Any]:
+    """The channel page's "Posting times" section."""
+    schedule = QueueSchedule.objects.filter(channel=channel).first()
+    slots = list(schedule.slots.all()) if schedule else []
+    days = [
+        {"weekday": number, "name": name, "times": [s.time for s in slots if s.weekday == number]}
+        for number, name in WEEKDAYS
+    ]
+    upcoming: list[Any] = []
+    zone = access.workspace.time_zone
+    if schedule is not None:
+        zone = queue.zone_of(schedule)
+        if slots:
+            upcoming = list(
+                queue.slot_times(
+                    [(s.weekday, s.time) for s in slots], zone, timezone.now(), weeks=1
+                )
+            )[:5]
+    return {
+        "days": days,
+        "count": len(slots),
+        "zone": zone,
+        "own_zone": schedule.time_zone if schedule else "",
+        "workspace_zone": access.workspace.time_zone,
+        "upcoming": upcoming,
+        "presets": queue.PRESET_LABELS,
+        "zones": sorted(zoneinfo.available_timezones()),
+    }
+
+
+@workspace_view(Perm.MANAGE_CHANNELS)
+@require_POST
+def edit_queue(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> HttpResponse:
+    """One change to a channel's posting times, from the buttons on the channel's page."""
+    if not Channel.objects.filter(workspace=access.workspace, pk=channel_id).exists():
+        raise Http404
+    actor = Actor.from_request(request)
+    data = request.POST
+    action = data.get("action", "")
+    try:
+        weekday = int(data.get("weekday", "0") or 0)
+        if action == "add":
+            at = queue.parse_time(data.get("time", ""))
+            queue.add_slot(actor, access, channel_id, weekday, at)
+        elif action == "remove":
+            queue.remove_slot(
+                actor, access, channel_id, weekday, queue.parse_time(data.get("time", ""))
+            )
+        elif action == "copy":
+            queue.copy_to_all_days(actor, access, channel_id, weekday)
+        elif action == "preset":
+            queue.apply_preset(actor, access, channel_id, data.get("preset", ""))
+        elif action == "clear":
+            queue.set_slots(actor, access, channel_id, [])
+        elif action == "zone":
+            schedule = queue.get_schedule(access, channel_id)
+            queue.set_slots(
+                actor, access, channel_id, queue.current_slots(schedule), data.get("time_zone", "")
+            )
+        else:
+            raise Http404
+    except ValueError:
+        messages.error(request, _("Choose a day of the week."))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Posting times saved."))
+    url = reverse("channels:detail", args=[access.workspace.slug, channel_id])
+    return redirect(url + "#queue")

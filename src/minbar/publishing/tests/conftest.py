@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from django.utils import timezone
 
 from conftest import make_user
 from minbar.channels.models import Channel
 from minbar.connectors.mastodon.tests.conftest import mastodon_server, mock  # noqa: F401
 from minbar.workspaces.models import Membership
+
+# A Sunday, noon UTC: "now" for the queue and series tests.
+SUNDAY = datetime(2030, 6, 2, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fixed = Clock(SUNDAY)
+    monkeypatch.setattr(timezone, "now", fixed)
+    return fixed
 
 
 @pytest.fixture

@@ -223,7 +223,11 @@ def test_live_check_shows_each_channels_count_and_preview(world, channels):
     html = client.post(
         "/w/acme/publishing/check/", {"text": "مرحبا بالعالم", "channels": [channels[0].pk]}
     ).content.decode()
-    assert "13/100 characters" in html and 'dir="auto"' in html and "مرحبا بالعالم" in html
+    assert (
+        '<bdi dir="ltr">13/100</bdi> characters' in html
+        and 'dir="auto"' in html
+        and "مرحبا بالعالم" in html
+    )
 
 
 def test_outsider_cannot_see_a_post(world, channels):

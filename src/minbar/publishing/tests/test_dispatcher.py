@@ -484,22 +484,6 @@ def test_a_worker_presumed_lost_still_records_its_post(world, channel):
 # -- media, kicking and planning -------------------------------------------------------------
 
 
-def test_only_media_with_a_file_are_sent(world, channel, tmp_path):
-    image = tmp_path / "a.jpg"
-    image.write_bytes(b"\xff\xd8\xff" + b"0" * 100)
-    post = make_post(world, [channel])
-    post.media = [
-        {"asset": 1, "alt_text": "Not in the library yet"},
-        {"asset": 2, "alt_text": "A cup", "path": str(image), "mime_type": "image/jpeg"},
-    ]
-    post.save()
-    request = dispatcher.build_request(target_of(post))
-    assert [(m.path, m.alt_text, m.mime_type) for m in request.media] == [
-        (str(image), "A cup", "image/jpeg")
-    ]
-    assert request.idempotency_key == target_of(post).idempotency_key
-
-
 def test_kick_runs_a_pass_after_commit(world, channel, django_capture_on_commit_callbacks):
     post = make_post(world, [channel])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

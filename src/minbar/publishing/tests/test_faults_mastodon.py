@@ -7,17 +7,23 @@ Every test ends by counting the account's statuses on the instance: exactly one.
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from minbar.channels.models import Channel
 from minbar.connectors.mastodon.tests.conftest import Connected, connect
 from minbar.connectors.mastodon.tests.mockserver import MockServer, statuses_of
+from minbar.core.actor import Actor
+from minbar.media import actions as media_actions
 from minbar.publishing import dispatcher
 from minbar.publishing.models import Target, TargetState
 from minbar.publishing.tests.test_dispatcher_helpers import kinds, make_post, pass_time, target_of
+from minbar.workspaces.access import access_for
 
 STATUSES = "/api/v1/statuses"
 
@@ -113,3 +119,27 @@ def test_an_ambiguous_500_after_an_hour_is_left_to_a_person(world, mock, brand):
     assert target.state == TargetState.UNCONFIRMED and target.next_attempt_at is None
     assert "within 1 hour of sending" in target.last_error_message
     assert _statuses(mock, connected) == []  # not re-sent blindly
+
+
+def test_library_media_goes_out_with_the_posts_alt_text(world, mock, brand, settings, tmp_path):
+    """A post's library image is prepared, uploaded to the instance and attached, once."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    channel, connected = brand
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(picture, "PNG")
+    [outcome] = media_actions.upload(
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
+        [SimpleUploadedFile("red.png", picture.getvalue())],
+        alt_text="Library text",
+    )
+    post = make_post(world, [channel], text="With a picture")
+    post.media = [{"asset": outcome.asset.pk, "alt_text": "A red square"}]
+    post.save()
+    dispatcher.dispatch_due()
+    target = target_of(post)
+    assert target.state == TargetState.PUBLISHED, target.last_error_message
+    [status] = _statuses(mock, connected)
+    assert [(m["type"], m["description"]) for m in status["media_attachments"]] == [
+        ("image", "A red square")
+    ]

@@ -25,6 +25,8 @@ from minbar.core.actor import Actor
 from minbar.inbox.models import Contact, Item, Reply
 from minbar.media.actions import upload as media_upload
 from minbar.publishing.models import Post, Target
+from minbar.webhooks.events import emit
+from minbar.webhooks.models import WebhookEndpoint
 from minbar.workspaces.access import access_for
 from minbar.workspaces.actions import invite_member
 from minbar.workspaces.models import Membership
@@ -41,6 +43,7 @@ SECRET_MARKERS = (
     "acme-secret-fan",
     "acme-secret-comment",
     "acme-secret-reply",
+    "acme-secret-webhook",
 )
 
 
@@ -106,8 +109,17 @@ def acme_objects(world):
         remote_created_at=timezone.now(),
     )
     Reply.objects.create(item=item, text="acme-secret-reply", state="failed")
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=world.acme,
+        url="https://hooks.example.com/acme-secret-webhook",
+        secret="whsec_acme",
+        events=["all"],
+    )
+    (webhook_delivery,) = emit(world.acme, "post.failed", {"text": "acme-secret-post"})
     return {
         "item": item,
+        "endpoint": endpoint,
+        "delivery": webhook_delivery,
         "asset": asset,
         "invitation": invitation,
         "membership": bob_membership,
@@ -134,6 +146,8 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "reply_id": str(acme_objects["item"].replies.get().pk),
         "asset_id": str(acme_objects["asset"].pk),
         "target_id": str(acme_objects["target"].pk),
+        "endpoint_id": str(acme_objects["endpoint"].pk),
+        "delivery_id": str(acme_objects["delivery"].pk),
         "network": "sandbox",
         "handle": "nobody.example",
         "event_id": "not-an-event",
@@ -186,6 +200,8 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "item_id": str(acme_objects["item"].pk),
         "asset_id": str(acme_objects["asset"].pk),
         "target_id": str(acme_objects["target"].pk),
+        "endpoint_id": str(acme_objects["endpoint"].pk),
+        "delivery_id": str(acme_objects["delivery"].pk),
     }
     operations = _api_operations(client, headers)
     assert len(operations) >= 10
