@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -21,6 +22,7 @@ from minbar.inbox.models import (
     Note,
     Reply,
     ReplyState,
+    Rule,
     SavedReply,
     SentimentCorrection,
     Status,
@@ -341,3 +343,89 @@ def correct_sentiment(actor: Actor, access: WorkspaceAccess, item_id: int, label
         data={"item": item.pk, "to": corrected},
     )
     return item
+
+
+# -- rules -------------------------------------------------------------------------------
+
+
+def _members_who_engage(access: WorkspaceAccess) -> set[int]:
+    return {user.pk for user in members_who_engage(access)}
+
+
+def _rule_admin(access: WorkspaceAccess) -> None:
+    if not access.can(Perm.MANAGE_WORKSPACE):
+        raise NotAllowed(_("Only owners and admins can change inbox rules."))
+
+
+def save_rule(
+    actor: Actor,
+    access: WorkspaceAccess,
+    *,
+    name: str,
+    conditions: dict[str, Any],
+    actions_: dict[str, Any],
+    stop: bool = False,
+    enabled: bool = True,
+    rule_id: int | None = None,
+) -> Rule:
+    """Create or change a rule; new rules go last."""
+    from minbar.inbox import rules as rule_engine
+
+    _rule_admin(access)
+    if not name.strip():
+        raise InvalidInput(_("Give the rule a name."), fields={"name": _("Required.")})
+    rule_engine.validate(conditions, actions_, _members_who_engage(access))
+    if (
+        actions_.get("auto_reply")
+        and not SavedReply.objects.filter(
+            workspace=access.workspace, pk=actions_["auto_reply"]
+        ).exists()
+    ):
+        raise InvalidInput(
+            _("Choose one of this workspace's saved replies."),
+            fields={"auto_reply": _("Unknown saved reply.")},
+        )
+    if rule_id is None:
+        last = Rule.objects.filter(workspace=access.workspace).order_by("-position").first()
+        rule = Rule(
+            workspace=access.workspace,
+            position=(last.position + 1) if last else 0,
+            created_by=actor.user,
+        )
+    else:
+        found = Rule.objects.filter(workspace=access.workspace, pk=rule_id).first()
+        if found is None:
+            raise NotFound(_("No such rule."))
+        rule = found
+    rule.name = name.strip()[:120]
+    rule.conditions = {k: v for k, v in conditions.items() if v not in (None, "", [])}
+    rule.actions = {k: v for k, v in actions_.items() if v not in (None, "", [], False)}
+    rule.stop, rule.enabled = stop, enabled
+    rule.save()
+    record(actor, "inbox.rule_saved", workspace=access.workspace, data={"rule": rule.name})
+    return rule
+
+
+def delete_rule(actor: Actor, access: WorkspaceAccess, rule_id: int) -> None:
+    _rule_admin(access)
+    deleted, _rows = Rule.objects.filter(workspace=access.workspace, pk=rule_id).delete()
+    if not deleted:
+        raise NotFound(_("No such rule."))
+    record(actor, "inbox.rule_deleted", workspace=access.workspace)
+
+
+def move_rule(actor: Actor, access: WorkspaceAccess, rule_id: int, up: bool) -> None:
+    """Swap a rule with its neighbour: rules run in this order."""
+    _rule_admin(access)
+    ordered = list(Rule.objects.filter(workspace=access.workspace).order_by("position", "id"))
+    index = next((i for i, r in enumerate(ordered) if r.pk == rule_id), None)
+    if index is None:
+        raise NotFound(_("No such rule."))
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(ordered):
+        return
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, rule in enumerate(ordered):
+        if rule.position != position:
+            Rule.objects.filter(pk=rule.pk).update(position=position)
+    record(actor, "inbox.rules_reordered", workspace=access.workspace)

@@ -71,10 +71,25 @@ def normalize(text: str) -> str:
     return text.translate(LETTER_FORMS)
 
 
+ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+# Arabic attaches conjunctions, prepositions and the article in front of a word and
+# pronouns and plural endings behind it: "الاسترجاع" and "استرجاعي" contain "استرجاع".
+AR_BEFORE = "(?:[\u0648\u0641\u0628\u0643\u0644])?(?:\u0627\u0644|\u0644\u0644)?"
+AR_AFTER = (
+    "(?:\u0647\u0627|\u0647\u0645|\u0643\u0645|\u0646\u0627|\u0627\u062a"
+    "|\u064a\u0646|\u0648\u0646|[\u0647\u0643\u064a])?"
+)
+
+
 def _has_keyword(text: str, keywords: Sequence[str]) -> bool:
     for keyword in keywords:
         word = normalize(keyword.strip())
-        if word and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text):
+        if not word:
+            continue
+        core = re.escape(word)
+        if ARABIC_LETTER.search(word):
+            core = AR_BEFORE + core + AR_AFTER
+        if re.search(rf"(?<!\w){core}(?!\w)", text):
             return True
     return False
 

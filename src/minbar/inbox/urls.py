@@ -10,6 +10,7 @@ urlpatterns = [
     path("w/<slug:slug>/inbox/", views.inbox, name="list"),
     path("w/<slug:slug>/inbox/bulk/", views.bulk, name="bulk"),
     path("w/<slug:slug>/inbox/saved-replies/", views.saved_replies, name="saved_replies"),
+    path("w/<slug:slug>/inbox/rules/", views.rules_page, name="rules"),
     path("w/<slug:slug>/inbox/<int:item_id>/moderate/", views.moderate, name="moderate"),
     path("w/<slug:slug>/inbox/<int:item_id>/", views.detail, name="detail"),
     path("w/<slug:slug>/inbox/<int:item_id>/act/", views.act, name="act"),

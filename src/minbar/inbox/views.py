@@ -18,7 +18,8 @@ from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError
 from minbar.inbox import actions
-from minbar.inbox.models import Item, Kind, Reply, SavedReply, Status
+from minbar.inbox.forms import rule_from
+from minbar.inbox.models import Item, Kind, Priority, Reply, Rule, SavedReply, Status
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
@@ -346,3 +347,121 @@ def note(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpRes
         lambda: actions.add_note(actor, access, item_id, request.POST.get("body", "")),
         _("Note added."),
     )
+
+
+@workspace_view(Perm.VIEW_INBOX)
+def rules_page(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """The workspace's rules in the order they run, and the form to add or change one."""
+    can_manage = access.can(Perm.MANAGE_WORKSPACE)
+    editing = None
+    if request.GET.get("edit", "").isdigit():
+        editing = Rule.objects.filter(workspace=access.workspace, pk=request.GET["edit"]).first()
+    context: dict[str, Any] = {
+        "rules": Rule.objects.filter(workspace=access.workspace),
+        "editing": editing,
+        "form": _rule_form_values(editing),
+        "can_manage": can_manage,
+        "members": actions.members_who_engage(access),
+        "channels": Channel.objects.filter(workspace=access.workspace),
+        "kinds": Kind.choices,
+        "priorities": Priority.choices,
+        "saved_replies": SavedReply.objects.filter(workspace=access.workspace),
+    }
+    if request.method == "POST":
+        actor = Actor.from_request(request)
+        op = request.POST.get("op", "save")
+        raw_id = request.POST.get("rule", "")
+        rule_id = int(raw_id) if raw_id.isdigit() else None
+        try:
+            if op == "delete" and rule_id:
+                actions.delete_rule(actor, access, rule_id)
+                messages.success(request, _("Rule deleted."))
+            elif op in ("up", "down") and rule_id:
+                actions.move_rule(actor, access, rule_id, up=op == "up")
+            else:
+                conditions, actions_ = rule_from(request.POST)
+                actions.save_rule(
+                    actor,
+                    access,
+                    name=request.POST.get("name", ""),
+                    conditions=conditions,
+                    actions_=actions_,
+                    stop=bool(request.POST.get("stop")),
+                    enabled=bool(request.POST.get("enabled")),
+                    rule_id=rule_id,
+                )
+                messages.success(
+                    request, _("Rule saved. It runs on items that arrive from now on.")
+                )
+        except ActionError as exc:
+            context |= {
+                "error": exc.message,
+                "field_errors": exc.fields,
+                "form": _posted_rule_values(request.POST),
+            }
+            return render(request, "inbox/rules.html", context, status=422)
+        return redirect("inbox:rules", slug=access.workspace.slug)
+    return render(request, "inbox/rules.html", context)
+
+
+def _rule_form_values(rule: Rule | None) -> dict[str, Any]:
+    c = rule.conditions if rule else {}
+    a = rule.actions if rule else {}
+    yes_no = {True: "yes", False: "no", None: ""}
+    return {
+        "id": rule.pk if rule else "",
+        "name": rule.name if rule else "",
+        "enabled": rule.enabled if rule else True,
+        "stop": rule.stop if rule else False,
+        "keywords": ", ".join(c.get("keywords", [])),
+        "exclude_keywords": ", ".join(c.get("exclude_keywords", [])),
+        "languages": c.get("languages", []),
+        "sentiments": c.get("sentiments", []),
+        "kinds": c.get("kinds", []),
+        "channels": c.get("channels", []),
+        "has_link": yes_no[c.get("has_link")],
+        "has_email": yes_no[c.get("has_email")],
+        "min_followers": c.get("min_followers") or "",
+        "vip": yes_no[c.get("vip")],
+        "hours": c.get("hours", ""),
+        "add_tags": ", ".join(a.get("add_tags", [])),
+        "assign_to": a.get("assign_to") or "",
+        "round_robin": a.get("round_robin", []),
+        "priority": "" if a.get("priority") is None else a["priority"],
+        "hide": a.get("hide", False),
+        "close": a.get("close", False),
+        "spam": a.get("spam", False),
+        "alert": a.get("alert", []),
+        "auto_reply": a.get("auto_reply") or "",
+    }
+
+
+def _posted_rule_values(data: Any) -> dict[str, Any]:
+    ints = lambda key: [int(v) for v in data.getlist(key) if v.isdigit()]  # noqa: E731
+    single = lambda key: int(data[key]) if data.get(key, "").isdigit() else ""  # noqa: E731
+    return {
+        "id": data.get("rule", ""),
+        "name": data.get("name", ""),
+        "enabled": bool(data.get("enabled")),
+        "stop": bool(data.get("stop")),
+        "keywords": data.get("keywords", ""),
+        "exclude_keywords": data.get("exclude_keywords", ""),
+        "languages": data.getlist("languages"),
+        "sentiments": data.getlist("sentiments"),
+        "kinds": data.getlist("kinds"),
+        "channels": ints("channels"),
+        "has_link": data.get("has_link", ""),
+        "has_email": data.get("has_email", ""),
+        "min_followers": data.get("min_followers", ""),
+        "vip": data.get("vip", ""),
+        "hours": data.get("hours", ""),
+        "add_tags": data.get("add_tags", ""),
+        "assign_to": single("assign_to"),
+        "round_robin": ints("round_robin"),
+        "priority": single("priority"),
+        "hide": bool(data.get("hide")),
+        "close": bool(data.get("close")),
+        "spam": bool(data.get("spam")),
+        "alert": ints("alert"),
+        "auto_reply": single("auto_reply"),
+    }
