@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from minbar.connectors.types import PostRequest, RemoteRef
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.inbox.models import (
+    InboxSettings,
     Item,
     Note,
     Reply,
@@ -180,7 +182,7 @@ def send_reply(answer: Reply, item: Item) -> None:
         if not answer.by_rule:  # automatic answers are counted apart from people's
             with transaction.atomic():
                 Item.objects.filter(pk=item.pk, first_response_at__isnull=True).update(
-                    first_response_at=answer.sent_at
+                    first_response_at=answer.sent_at, first_responder=answer.author
                 )
     answer.save()
 
@@ -429,3 +431,120 @@ def move_rule(actor: Actor, access: WorkspaceAccess, rule_id: int, up: bool) -> 
         if rule.position != position:
             Rule.objects.filter(pk=rule.pk).update(position=position)
     record(actor, "inbox.rules_reordered", workspace=access.workspace)
+
+
+# -- response targets --------------------------------------------------------------------
+
+
+def check_response_targets(moment: datetime | None = None, limit: int = 500) -> int:
+    """Warn before and at a missed first-response target; each warning is sent once."""
+    from minbar.notifications.actions import notify, workspace_admins
+
+    moment = moment or timezone.now()
+    sent = 0
+    waiting = (
+        Item.objects.filter(
+            status=Status.OPEN,
+            first_response_at__isnull=True,
+            response_due_at__isnull=False,
+            response_breached_at__isnull=True,
+        )
+        .select_related("workspace", "workspace__inbox_settings", "assignee", "contact")
+        .order_by("response_due_at")[:limit]
+    )
+    for item in waiting:
+        assert item.response_due_at is not None
+        found = getattr(item.workspace, "inbox_settings", None)
+        warn_before = timedelta(minutes=found.warn_before_minutes if found else 15)
+        breach = item.response_due_at <= moment
+        warn = not breach and item.response_warned_at is None
+        if not breach and not (warn and item.response_due_at - warn_before <= moment):
+            continue
+        field_name = "response_breached_at" if breach else "response_warned_at"
+        if not Item.objects.filter(pk=item.pk, **{f"{field_name}__isnull": True}).update(
+            **{field_name: moment}
+        ):
+            continue  # another worker sent it
+        people = [item.assignee] if item.assignee else workspace_admins(item.workspace)
+        _warn_about(item, [p for p in people if p is not None], breach, notify)
+        sent += 1
+    return sent
+
+
+def _warn_about(item: Item, people: list[User], breach: bool, notify: Any) -> None:
+    who = item.contact.display_name or item.contact.handle
+    excerpt = item.text[:200]
+
+    def title() -> str:
+        if breach:
+            return _("No reply yet to %(who)s: the response target has passed") % {"who": who}
+        return _("%(who)s is waiting for a reply: the target is close") % {"who": who}
+
+    notify(
+        people,
+        kind="inbox.response_overdue" if breach else "inbox.response_due",
+        workspace=item.workspace,
+        title=title,
+        body=lambda: excerpt,
+        url=f"/w/{item.workspace.slug}/inbox/{item.pk}/",
+    )
+
+
+@dataclass
+class HoursInput:
+    time_zone: str = ""
+    # weekday (Monday = 0) → [(start "HH:MM", end "HH:MM")]
+    week: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    holidays: list[str] = field(default_factory=list)
+    first_response_target_minutes: int = 60
+    warn_before_minutes: int = 15
+
+
+def update_inbox_settings(actor: Actor, access: WorkspaceAccess, data: HoursInput) -> InboxSettings:
+    """Business hours, holidays and the first-response target."""
+    import zoneinfo
+    from datetime import date, time
+
+    if not access.can(Perm.MANAGE_WORKSPACE):
+        raise NotAllowed(_("Only owners and admins can change business hours."))
+    fields: dict[str, str] = {}
+    if data.time_zone:
+        try:
+            zoneinfo.ZoneInfo(data.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            fields["time_zone"] = _("Unknown time zone.")
+    week: dict[str, list[list[str]]] = {}
+    for day, spans in data.week.items():
+        for start, end in spans:
+            try:
+                begin, finish = time.fromisoformat(start), time.fromisoformat(end)
+            except ValueError:
+                fields[f"day_{day}"] = _("Use times like 09:00.")
+                continue
+            if finish <= begin and finish != time(0):
+                fields[f"day_{day}"] = _("The end must come after the start.")
+                continue
+            week.setdefault(str(day), []).append(
+                [begin.strftime("%H:%M"), finish.strftime("%H:%M")]
+            )
+    holidays = []
+    for raw in data.holidays:
+        try:
+            holidays.append(date.fromisoformat(raw.strip()).isoformat())
+        except ValueError:
+            fields["holidays"] = _("“%(value)s” is not a date like 2026-12-25.") % {"value": raw}
+    if not 0 <= data.first_response_target_minutes <= 60 * 24 * 14:
+        fields["first_response_target_minutes"] = _("Between 0 (none) and two weeks.")
+    if not 0 <= data.warn_before_minutes <= 60 * 24:
+        fields["warn_before_minutes"] = _("Between 0 and 24 hours.")
+    if fields:
+        raise InvalidInput(_("The business hours need a fix."), fields=fields)
+    row, _created = InboxSettings.objects.get_or_create(workspace=access.workspace)
+    row.time_zone = data.time_zone
+    row.hours = week
+    row.holidays = sorted(set(holidays))
+    row.first_response_target_minutes = data.first_response_target_minutes
+    row.warn_before_minutes = data.warn_before_minutes
+    row.save()
+    record(actor, "inbox.hours_updated", workspace=access.workspace)
+    return row

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -123,3 +124,54 @@ def change(request: HttpRequest, slug: str, payload: ChangeIn) -> list[Item]:
     if payload.add_tags or payload.remove_tags:
         actions.tag(actor, access, payload.items, payload.add_tags, payload.remove_tags)
     return list(actions.items_for(access).filter(pk__in=payload.items).select_related("contact"))
+
+
+class StatsOut(Schema):
+    received: int
+    answerable: int
+    answered: int
+    response_rate: float | None
+    first_response_average_seconds: float | None
+    first_response_median_seconds: float | None
+    answered_by_rules: int
+    over_target: int
+
+
+class MetricsOut(Schema):
+    start: datetime
+    end: datetime
+    time_zone: str
+    total: StatsOut
+    by_channel: dict[int, StatsOut]
+    by_member: dict[int, StatsOut]
+    by_day: dict[str, StatsOut]
+
+
+@router.get(
+    "/{slug}/inbox-metrics",
+    response={200: MetricsOut, 404: ErrorOut},
+    summary="Response rate and first-response time (business hours) over the last N days",
+)
+def inbox_metrics(request: HttpRequest, slug: str, days: int = 30) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from minbar.inbox import metrics
+    from minbar.inbox.hours import BusinessHours
+
+    access = api_access(request, slug)
+    days = min(max(days, 1), 366)
+    end = timezone.now()
+    start = end - timedelta(days=days)
+    hours = BusinessHours.of(access.workspace)
+    result = metrics.report(actions.items_for(access), hours, start, end)
+    return {
+        "start": start,
+        "end": end,
+        "time_zone": str(hours.zone),
+        "total": result.total.as_dict(),
+        "by_channel": {pk: s.as_dict() for pk, s in result.by_channel.items()},
+        "by_member": {pk: s.as_dict() for pk, s in result.by_member.items()},
+        "by_day": {day.isoformat(): s.as_dict() for day, s in result.by_day.items()},
+    }

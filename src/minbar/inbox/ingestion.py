@@ -28,7 +28,16 @@ from minbar.connectors.errors import (
 )
 from minbar.connectors.types import Interaction, InteractionKind
 from minbar.inbox.hours import BusinessHours
-from minbar.inbox.models import Activity, Contact, Conversation, Cursor, Item, Kind, Rule
+from minbar.inbox.models import (
+    Activity,
+    Contact,
+    Conversation,
+    Cursor,
+    InboxSettings,
+    Item,
+    Kind,
+    Rule,
+)
 from minbar.inbox.rules import Context
 from minbar.inbox.rules import apply as apply_rules
 from minbar.sentiment import analyze
@@ -162,8 +171,28 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
                 interactions_count=F("interactions_count") + 1
             )
     if created:
+        _set_response_targets(channel, created)
         _run_rules(channel, created)
     return result
+
+
+def _set_response_targets(channel: Channel, items: list[Item]) -> None:
+    """When each answerable item should have a person's reply, in business time."""
+    settings_row = InboxSettings.objects.filter(workspace_id=channel.workspace_id).first()
+    target = settings_row.first_response_target_minutes if settings_row else 60
+    if not target:
+        return
+    hours = BusinessHours.of(channel.workspace)
+    for item in items:
+        if not item.reply_remote_id:
+            continue
+        item.response_due_at = hours.add(item.remote_created_at, target * 60)
+        # Already late when it reached Minbar (a backfill, an outage): counted, not alerted.
+        if item.response_due_at <= item.received_at:
+            item.response_breached_at = item.received_at
+        Item.objects.filter(pk=item.pk).update(
+            response_due_at=item.response_due_at, response_breached_at=item.response_breached_at
+        )
 
 
 def _run_rules(channel: Channel, items: list[Item]) -> None:

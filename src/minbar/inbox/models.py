@@ -146,6 +146,13 @@ class Item(models.Model):
     # What minbar.sentiment said, kept when a person corrects ``sentiment``.
     sentiment_predicted = models.CharField(max_length=8, blank=True, default="")
     first_response_at = models.DateTimeField(null=True, blank=True)
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The first-response target in business time (InboxSettings); warned once, breached once.
+    response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    response_warned_at = models.DateTimeField(null=True, blank=True)
+    response_breached_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-remote_created_at", "-id"]

@@ -116,3 +116,12 @@ def auto_reply(item_id: int, rule_id: int) -> None:
     ItemEvent.objects.create(
         item=item, rule=rule, kind="auto_replied", data={"reply": answer.pk, "state": answer.state}
     )
+
+
+@db_periodic_task(crontab(minute="*"))
+def check_response_targets() -> None:
+    from minbar.inbox.actions import check_response_targets as check
+
+    sent = check()
+    if sent:
+        logger.info("inbox: %s response-target warning(s) sent", sent)

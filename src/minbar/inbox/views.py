@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,15 +17,28 @@ from minbar.accounts.models import User
 from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
-from minbar.core.errors import ActionError
+from minbar.core.errors import ActionError, InvalidInput
 from minbar.inbox import actions
+from minbar.inbox import metrics as inbox_metrics
 from minbar.inbox.forms import rule_from
-from minbar.inbox.models import Item, Kind, Priority, Reply, Rule, SavedReply, Status
+from minbar.inbox.hours import BusinessHours
+from minbar.inbox.models import (
+    InboxSettings,
+    Item,
+    Kind,
+    Priority,
+    Reply,
+    Rule,
+    SavedReply,
+    Status,
+)
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
 
 PER_PAGE = 50
+# Monday = 0, named in the reader's language.
+WEEKDAY_NAMES = sorted(DJANGO_WEEKDAYS.items())
 
 
 def filtered(
@@ -85,6 +99,7 @@ def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
             "members": actions.members_who_engage(access),
             "can_engage": access.can(Perm.ENGAGE),
             "querystring": keep.urlencode(),
+            "now": timezone.now(),
         },
     )
 
@@ -465,3 +480,123 @@ def _posted_rule_values(data: Any) -> dict[str, Any]:
         "alert": ints("alert"),
         "auto_reply": single("auto_reply"),
     }
+
+
+PERIODS = (7, 30, 90)
+
+
+@workspace_view(Perm.VIEW_INBOX)
+def metrics_page(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Response rate and first-response time, overall, per channel, per member, per day."""
+    raw = request.GET.get("days", "30")
+    days = int(raw) if raw.isdigit() and int(raw) in PERIODS else 30
+    hours = BusinessHours.of(access.workspace)
+    end = timezone.now()
+    start = end - timedelta(days=days)
+    result = inbox_metrics.report(actions.items_for(access), hours, start, end)
+    channels = {c.pk: c for c in Channel.objects.filter(workspace=access.workspace)}
+    people = {u.pk: u for u in actions.members_who_engage(access)}
+    daily = [
+        (day, result.by_day.get(day, inbox_metrics.ResponseStats()))
+        for day in inbox_metrics.days_between(
+            start.astimezone(hours.zone).date(), end.astimezone(hours.zone).date() + timedelta(1)
+        )
+    ]
+    peak = max([1, *(stats.received for _day, stats in daily)])
+    bar_width = 600 / max(1, len(daily))
+    bars = [
+        {
+            "day": day,
+            "x": round(i * bar_width, 1),
+            "width": round(max(1.0, bar_width - 2), 1),
+            "received": stats.received,
+            "answered": stats.answered,
+            "received_h": round(120 * stats.received / peak, 1),
+            "answered_h": round(120 * stats.answered / peak, 1),
+            "received_y": round(130 - 120 * stats.received / peak, 1),
+            "answered_y": round(130 - 120 * stats.answered / peak, 1),
+        }
+        for i, (day, stats) in enumerate(daily)
+    ]
+    return render(
+        request,
+        "inbox/metrics.html",
+        {
+            "days": days,
+            "periods": PERIODS,
+            "total": result.total,
+            "total_view": _shown(result.total),
+            "channel_rows": [
+                (channels.get(pk), _shown(stats)) for pk, stats in result.by_channel.items()
+            ],
+            "member_rows": [
+                (people.get(pk), _shown(stats)) for pk, stats in result.by_member.items()
+            ],
+            "bars": bars,
+            "chart_width": 600,
+            "zone": str(hours.zone),
+            "can_manage": access.can(Perm.MANAGE_WORKSPACE),
+        },
+    )
+
+
+def _shown(stats: inbox_metrics.ResponseStats) -> dict[str, Any]:
+    rate = stats.rate
+    return {
+        "received": stats.received,
+        "answered": stats.answered,
+        "rate_text": "—" if rate is None else f"{rate:.0%}",
+        "median_text": inbox_metrics.humanize_seconds(stats.median_seconds),
+        "average_text": inbox_metrics.humanize_seconds(stats.average_seconds),
+    }
+
+
+@workspace_view(Perm.MANAGE_WORKSPACE)
+def hours_page(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Business hours per weekday, holidays, and the first-response target."""
+    found = InboxSettings.objects.filter(workspace=access.workspace).first()
+    current = found or InboxSettings(workspace=access.workspace)
+    context: dict[str, Any] = {
+        "row": current,
+        "weekdays": [
+            {
+                "n": n,
+                "name": name,
+                "spans": current.hours.get(str(n), []),
+            }
+            for n, name in WEEKDAY_NAMES
+        ],
+        "workspace_zone": access.workspace.time_zone,
+    }
+    if request.method == "POST":
+        week: dict[int, list[tuple[str, str]]] = {}
+        for n, _name in WEEKDAY_NAMES:
+            if request.POST.get(f"open_{n}"):
+                week[n] = [(request.POST.get(f"start_{n}", ""), request.POST.get(f"end_{n}", ""))]
+        target = request.POST.get("first_response_target_minutes", "60").strip()
+        warn = request.POST.get("warn_before_minutes", "15").strip()
+        try:
+            if not target.isdigit() or not warn.isdigit():
+                raise InvalidInput(
+                    _("Use whole numbers of minutes."),
+                    fields={"first_response_target_minutes": _("A whole number.")},
+                )
+            actions.update_inbox_settings(
+                Actor.from_request(request),
+                access,
+                actions.HoursInput(
+                    time_zone=request.POST.get("time_zone", "").strip(),
+                    week=week,
+                    holidays=[
+                        line for line in request.POST.get("holidays", "").split() if line.strip()
+                    ],
+                    first_response_target_minutes=int(target),
+                    warn_before_minutes=int(warn),
+                ),
+            )
+        except ActionError as exc:
+            context |= {"error": exc.message, "field_errors": exc.fields}
+            return render(request, "inbox/hours.html", context, status=422)
+        messages.success(request, _("Business hours saved."))
+        return redirect("inbox:hours", slug=access.workspace.slug)
+    return render(request, "inbox/hours.html", context)
