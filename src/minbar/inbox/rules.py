@@ -137,55 +137,83 @@ def matches(rule: Rule, item: Item, context: Context) -> bool:
     return all(check() for check in checks)
 
 
-def apply(rules: Sequence[Rule], item: Item, context: Context) -> list[str]:
-    """Run the rules on a new item; returns the names of those that matched."""
-    from minbar.inbox import tasks
+@dataclass
+class Outcome:
+    """One rule that matched one item: what it changed, and what must run after saving."""
 
-    applied = []
-    changed: set[str] = set()
-    for rule in rules:
-        if not rule.enabled or not matches(rule, item, context):
-            continue
-        a = rule.actions
-        done: dict[str, Any] = {}
-        if a.get("add_tags"):
-            item.tags = item.tags + [t for t in a["add_tags"] if t not in item.tags]
-            changed.add("tags")
-            done["tags"] = a["add_tags"]
-        assignee = a.get("assign_to")
-        if a.get("round_robin"):
-            people = list(a["round_robin"])
-            turn = Rule.objects.filter(pk=rule.pk).values_list("next_turn", flat=True).first() or 0
-            Rule.objects.filter(pk=rule.pk).update(next_turn=F("next_turn") + 1)
-            assignee = people[turn % len(people)]
-        if assignee and item.assignee_id is None:
-            item.assignee_id, item.assigned_at = assignee, context.now
-            changed |= {"assignee", "assigned_at"}
-            done["assigned"] = assignee
-        if a.get("priority") is not None:
-            item.priority = int(a["priority"])
-            changed.add("priority")
-            done["priority"] = item.priority
-        for flag, status in (("close", Status.CLOSED), ("spam", Status.SPAM)):
-            if a.get(flag):
-                item.status, item.closed_at = status, context.now
-                changed |= {"status", "closed_at"}
-                done["status"] = status
-        Rule.objects.filter(pk=rule.pk).update(matched=F("matched") + 1)
-        ItemEvent.objects.create(item=item, rule=rule, kind="rule", data=done | {"rule": rule.name})
-        for wanted, task in (
-            ("hide", tasks.hide_by_rule),
-            ("alert", tasks.alert_by_rule),
-            ("auto_reply", tasks.auto_reply),
-        ):
-            if a.get(wanted):
-                transaction.on_commit(partial(task, item.pk, rule.pk))
-        applied.append(rule.name)
-        if rule.stop:
-            break
-    if changed:
-        item.save(update_fields=sorted(changed))
-    return applied
+    item: Item
+    rule: Rule
+    done: dict[str, Any]
+
+
+class Run:
+    """Rules applied to a batch of new items in two steps, so the batch is saved at once.
+
+    :meth:`decide` sets tags, priority, assignee and status on each item before it
+    is inserted; :meth:`finish` (after the insert, when items have ids) writes the
+    history, the rules' counters, and queues the network calls and alerts.
+    """
+
+    def __init__(self, rules: Sequence[Rule], context: Context) -> None:
+        self.rules = [r for r in rules if r.enabled]
+        self.context = context
+        self.outcomes: list[Outcome] = []
+        self.turns: dict[int, int] = {}
+
+    def decide(self, item: Item) -> None:
+        now = self.context.now
+        for rule in self.rules:
+            if not matches(rule, item, self.context):
+                continue
+            a = rule.actions
+            done: dict[str, Any] = {"rule": rule.name}
+            if a.get("add_tags"):
+                item.tags = item.tags + [t for t in a["add_tags"] if t not in item.tags]
+                done["tags"] = a["add_tags"]
+            assignee = a.get("assign_to")
+            if a.get("round_robin"):
+                people = list(a["round_robin"])
+                used = self.turns.get(rule.pk, 0)
+                self.turns[rule.pk] = used + 1
+                assignee = people[(rule.next_turn + used) % len(people)]
+            if assignee and item.assignee_id is None:
+                item.assignee_id, item.assigned_at = assignee, now
+                done["assigned"] = assignee
+            if a.get("priority") is not None:
+                item.priority = int(a["priority"])
+                done["priority"] = item.priority
+            for flag, status in (("close", Status.CLOSED), ("spam", Status.SPAM)):
+                if a.get(flag):
+                    item.status, item.closed_at = status, now
+                    done["status"] = status
+            self.outcomes.append(Outcome(item, rule, done))
+            if rule.stop:
+                break
+
+    def finish(self) -> None:
+        from minbar.inbox import tasks
+
+        saved = [o for o in self.outcomes if o.item.pk is not None]
+        if not saved:
+            return
+        ItemEvent.objects.bulk_create(
+            [ItemEvent(item=o.item, rule=o.rule, kind="rule", data=o.done) for o in saved]
+        )
+        matched: dict[int, int] = {}
+        for outcome in saved:
+            matched[outcome.rule.pk] = matched.get(outcome.rule.pk, 0) + 1
+        for rule_id, count in matched.items():
+            Rule.objects.filter(pk=rule_id).update(
+                matched=F("matched") + count, next_turn=F("next_turn") + self.turns.get(rule_id, 0)
+            )
+        for outcome in saved:
+            for wanted, task in (
+                ("hide", tasks.hide_by_rule),
+                ("alert", tasks.alert_by_rule),
+                ("auto_reply", tasks.auto_reply),
+            ):
+                if outcome.rule.actions.get(wanted):
+                    transaction.on_commit(partial(task, outcome.item.pk, outcome.rule.pk))
 
 
 def validate(conditions: dict[str, Any], actions: dict[str, Any], members: set[int]) -> None:

@@ -115,3 +115,12 @@ def test_a_rate_limit_waits_for_the_networks_retry_after(world, channel):
 def test_a_channel_needing_reconnection_is_not_polled(world, channel):
     Channel.objects.filter(pk=channel.pk).update(health=Health.NEEDS_RECONNECT)
     assert ingestion.due_channels(datetime.now(UTC)) == []
+
+
+def test_a_batch_racing_another_worker_keeps_the_items_still_new(world, channel):
+    # As if a push stored "e1" between this poll's check and its insert.
+    ingestion.ingest(channel, [_comment("e1")])
+    contacts = ingestion._contacts(channel, [_comment("e1"), _comment("e2", author="u2")])
+    made = ingestion._create_items(channel, [_comment("e1"), _comment("e2", author="u2")], contacts)
+    assert [item.remote_id for item in made] == ["e2"]
+    assert Item.objects.filter(channel=channel).count() == 2
