@@ -118,11 +118,35 @@ def tag(
 
 
 def add_note(actor: Actor, access: WorkspaceAccess, item_id: int, body: str) -> Note:
+    """An internal note; @username tells that member (if they read the inbox)."""
+    from minbar.notifications.actions import notify
+    from minbar.publishing.approvals import mentioned_members
+
     item = _engaging(access, item_id)
     body = body.strip()
     if not body:
         raise InvalidInput(_("Write the note first."), fields={"body": _("Required.")})
-    return Note.objects.create(item=item, author=actor.user, body=body[:5000])
+    note = Note.objects.create(item=item, author=actor.user, body=body[:5000])
+    roles = dict(
+        Membership.objects.filter(workspace=access.workspace).values_list("user_id", "role")
+    )
+    people = [
+        u
+        for u in mentioned_members(access.workspace.pk, body)
+        if has_perm(roles.get(u.pk, ""), Perm.VIEW_INBOX)
+        and (actor.user is None or u.pk != actor.user.pk)
+    ]
+    who = (actor.user.get_full_name() or actor.user.username) if actor.user else ""
+    excerpt = body[:300]
+    notify(
+        people,
+        kind="inbox.mention",
+        workspace=access.workspace,
+        title=lambda: _("%(name)s mentioned you in the inbox") % {"name": who},
+        body=lambda: excerpt,
+        url=f"/w/{access.workspace.slug}/inbox/{item.pk}/",
+    )
+    return note
 
 
 def reply(actor: Actor, access: WorkspaceAccess, item_id: int, text: str) -> Reply:

@@ -39,7 +39,7 @@ from minbar.inbox.models import (
     Kind,
     Rule,
 )
-from minbar.inbox.rules import Context
+from minbar.inbox.rules import Context, normalize
 from minbar.inbox.rules import Run as RuleRun
 from minbar.sentiment import analyze
 
@@ -210,7 +210,7 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
         item.remote_id: item
         for item in Item.objects.filter(
             channel=channel, remote_id__in=[i.remote_id for i in inbox]
-        ).only("pk", "remote_id", "text", "language", "sentiment")
+        ).select_related("contact")
     }
     for interaction in inbox:
         item = existing.get(interaction.remote_id)
@@ -224,10 +224,15 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
     return result
 
 
+def searchable(text: str, contact: Contact) -> str:
+    return normalize(" ".join((text, contact.display_name, contact.handle)))
+
+
 def _reflect_edit(item: Item, text: str) -> None:
     item.text = text
+    item.search_text = searchable(text, item.contact)
     item.edited_at = timezone.now()
-    fields = ["text", "edited_at"]
+    fields = ["text", "search_text", "edited_at"]
     if not item.sentiment_corrections.exists():  # a person's label stays
         judged = analyze(text, item.language[:2])
         item.sentiment = item.sentiment_predicted = judged.label
@@ -280,6 +285,7 @@ def _create_items(
             kind=Kind(interaction.kind),
             contact=contacts[interaction.author.remote_id],
             text=interaction.text,
+            search_text=searchable(interaction.text, contacts[interaction.author.remote_id]),
             url=interaction.url[:1000],
             language=(interaction.language or judged.language)[:16],
             sentiment=judged.label,

@@ -102,6 +102,8 @@ class Item(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="items")
     text = models.TextField(blank=True, default="")
+    # The text and the author's names folded for search (case, Arabic letter forms, diacritics).
+    search_text = models.TextField(blank=True, default="")
     url = models.URLField(max_length=1000, blank=True, default="")
     language = models.CharField(max_length=16, blank=True, default="")
     remote_created_at = models.DateTimeField(db_index=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,6 +32,7 @@ from minbar.inbox.models import (
     SavedReply,
     Status,
 )
+from minbar.inbox.rules import normalize
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
@@ -66,11 +67,8 @@ def filtered(
     if query["sentiment"] in ("positive", "neutral", "negative"):
         items = items.filter(sentiment=query["sentiment"])
     if query["q"]:
-        items = items.filter(
-            Q(text__icontains=query["q"])
-            | Q(contact__handle__icontains=query["q"])
-            | Q(contact__display_name__icontains=query["q"])
-        )
+        for word in normalize(query["q"]).split():
+            items = items.filter(search_text__contains=word)
     return items, query
 
 

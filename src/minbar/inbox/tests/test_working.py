@@ -238,3 +238,34 @@ def test_hiding_and_deleting_a_comment_on_the_network(world, busy_channel):
     assert deleted.deleted_at is not None and deleted.status == "closed"
     with pytest.raises(Conflict):
         actions.moderate(*_as(world.bob), comment.pk, "delete")
+
+
+def test_search_folds_arabic_letter_forms_and_finds_authors(world, items):
+    from minbar.inbox import ingestion as ing
+
+    channel = items[0].channel
+    ing.ingest(
+        channel,
+        [
+            Interaction(
+                remote_id="refund-1",
+                kind=InteractionKind.COMMENT,
+                author=Author(remote_id="u-refund", handle="@nora", display_name="Nora Q"),
+                created_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+                text="أريد الإسترجاع",
+            )
+        ],
+    )
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    found = member.get("/w/acme/inbox/", {"q": "الاسترجاع"}).content.decode()
+    assert "أريد الإسترجاع" in found and "Too pricey" not in found
+    by_name = member.get("/w/acme/inbox/", {"q": "nora"}).content.decode()
+    assert "أريد الإسترجاع" in by_name
+
+
+def test_a_note_mentions_a_teammate(world, items):
+    from minbar.notifications.models import Notification
+
+    actions.add_note(*_as(world.bob), items[0].pk, "@alice can you take this one?")
+    assert Notification.objects.filter(user=world.alice, kind="inbox.mention").exists()
