@@ -26,6 +26,7 @@ from minbar.inbox.models import (
     ReplyState,
     Rule,
     SavedReply,
+    SavedView,
     SentimentCorrection,
     Status,
     Viewing,
@@ -572,3 +573,47 @@ def update_inbox_settings(actor: Actor, access: WorkspaceAccess, data: HoursInpu
     row.save()
     record(actor, "inbox.hours_updated", workspace=access.workspace)
     return row
+
+
+# -- saved views -------------------------------------------------------------------------
+
+VIEW_KEYS = ("status", "channel", "kind", "assignee", "sentiment", "q", "tag")
+
+
+def save_view(
+    actor: Actor, access: WorkspaceAccess, name: str, query: dict[str, str], shared: bool
+) -> SavedView:
+    from urllib.parse import urlencode
+
+    if not access.can(Perm.VIEW_INBOX) or actor.user is None:
+        raise NotAllowed(_("Your role does not allow reading the inbox."))
+    if not name.strip():
+        raise InvalidInput(_("Name the view."), fields={"name": _("Required.")})
+    kept = {k: v for k, v in query.items() if k in VIEW_KEYS and v}
+    view = SavedView.objects.create(
+        workspace=access.workspace,
+        owner=actor.user,
+        name=name.strip()[:80],
+        query=urlencode(kept),
+        shared=shared and access.can(Perm.ENGAGE),
+    )
+    return view
+
+
+def views_for(access: WorkspaceAccess, user: User) -> QuerySet[SavedView]:
+    from django.db.models import Q
+
+    return SavedView.objects.filter(workspace=access.workspace).filter(
+        Q(owner=user) | Q(shared=True)
+    )
+
+
+def delete_view(actor: Actor, access: WorkspaceAccess, view_id: int) -> None:
+    view = SavedView.objects.filter(workspace=access.workspace, pk=view_id).first()
+    if view is None:
+        raise NotFound(_("No such view."))
+    if actor.user is None or (
+        view.owner_id != actor.user.pk and not access.can(Perm.MANAGE_WORKSPACE)
+    ):
+        raise NotAllowed(_("Only its owner or an admin can delete this view."))
+    view.delete()

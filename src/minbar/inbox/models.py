@@ -397,3 +397,22 @@ class SentimentCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.predicted} → {self.corrected} on {self.item_id}"
+
+
+class SavedView(models.Model):
+    """A named set of inbox filters; shared with the team or kept for oneself."""
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="inbox_views"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(max_length=1000)
+    shared = models.BooleanField(_("shared with the team"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,6 +11,7 @@ urlpatterns = [
     path("w/<slug:slug>/inbox/bulk/", views.bulk, name="bulk"),
     path("w/<slug:slug>/inbox/saved-replies/", views.saved_replies, name="saved_replies"),
     path("w/<slug:slug>/inbox/rules/", views.rules_page, name="rules"),
+    path("w/<slug:slug>/inbox/views/", views.views_edit, name="views"),
     path("w/<slug:slug>/inbox/metrics/", views.metrics_page, name="metrics"),
     path("w/<slug:slug>/inbox/hours/", views.hours_page, name="hours"),
     path("w/<slug:slug>/inbox/<int:item_id>/moderate/", views.moderate, name="moderate"),

@@ -82,6 +82,11 @@ def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         items = items.filter(pk__in=ids)
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     counts = {row["status"]: row["n"] for row in _status_counts(actions.items_for(access))}
+    user: User = request.user  # type: ignore[assignment]
+    saved_views = []
+    for view in actions.views_for(access, user):
+        narrowed, _query = filtered(_as_get(request, view.query), access)
+        saved_views.append({"view": view, "count": narrowed.count()})
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(
@@ -98,6 +103,7 @@ def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
             "can_engage": access.can(Perm.ENGAGE),
             "querystring": keep.urlencode(),
             "now": timezone.now(),
+            "saved_views": saved_views,
         },
     )
 
@@ -598,3 +604,40 @@ def hours_page(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         messages.success(request, _("Business hours saved."))
         return redirect("inbox:hours", slug=access.workspace.slug)
     return render(request, "inbox/hours.html", context)
+
+
+def _as_get(request: HttpRequest, query: str) -> HttpRequest:
+    """A copy of the request whose GET is a saved view's query (to count its items)."""
+    from copy import copy
+
+    from django.http import QueryDict
+
+    clone = copy(request)
+    clone.GET = QueryDict(query)
+    return clone
+
+
+@workspace_view(Perm.VIEW_INBOX)
+@require_POST
+def views_edit(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
+    """Save the current filters as a view, or delete one."""
+    from urllib.parse import parse_qsl
+
+    actor = Actor.from_request(request)
+    try:
+        if request.POST.get("delete", "").isdigit():
+            actions.delete_view(actor, access, int(request.POST["delete"]))
+            messages.success(request, _("View deleted."))
+        else:
+            query = dict(parse_qsl(request.POST.get("query", "")))
+            actions.save_view(
+                actor,
+                access,
+                request.POST.get("name", ""),
+                query,
+                shared=bool(request.POST.get("shared")),
+            )
+            messages.success(request, _("View saved."))
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return redirect("inbox:list", slug=access.workspace.slug)

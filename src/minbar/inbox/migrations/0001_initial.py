@@ -2,271 +2,690 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import minbar.inbox.models
 from django.conf import settings
 from django.db import migrations, models
 
+import minbar.inbox.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('channels', '0001_initial'),
-        ('publishing', '0006_queue_slots_and_recurrence'),
-        ('workspaces', '0001_initial'),
+        ("channels", "0001_initial"),
+        ("publishing", "0006_queue_slots_and_recurrence"),
+        ("workspaces", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(max_length=32)),
-                ('remote_id', models.CharField(max_length=300)),
-                ('handle', models.CharField(blank=True, default='', max_length=300)),
-                ('display_name', models.CharField(blank=True, default='', max_length=300)),
-                ('avatar_url', models.URLField(blank=True, default='', max_length=1000)),
-                ('profile_url', models.URLField(blank=True, default='', max_length=1000)),
-                ('followers', models.PositiveIntegerField(blank=True, null=True)),
-                ('vip', models.BooleanField(default=False, verbose_name='VIP')),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('interactions_count', models.PositiveIntegerField(default=0)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("network", models.CharField(max_length=32)),
+                ("remote_id", models.CharField(max_length=300)),
+                ("handle", models.CharField(blank=True, default="", max_length=300)),
+                ("display_name", models.CharField(blank=True, default="", max_length=300)),
+                ("avatar_url", models.URLField(blank=True, default="", max_length=1000)),
+                ("profile_url", models.URLField(blank=True, default="", max_length=1000)),
+                ("followers", models.PositiveIntegerField(blank=True, null=True)),
+                ("vip", models.BooleanField(default=False, verbose_name="VIP")),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("interactions_count", models.PositiveIntegerField(default=0)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(max_length=300)),
-                ('kind', models.CharField(max_length=16)),
-                ('post_remote_id', models.CharField(blank=True, default='', max_length=300)),
-                ('occurred_at', models.DateTimeField()),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='channels.channel')),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='inbox.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("remote_id", models.CharField(max_length=300)),
+                ("kind", models.CharField(max_length=16)),
+                ("post_remote_id", models.CharField(blank=True, default="", max_length=300)),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="channels.channel",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="inbox.contact",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(max_length=300)),
-                ('last_message_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='channels.channel')),
-                ('contact', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inbox.contact')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("remote_id", models.CharField(max_length=300)),
+                ("last_message_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversations",
+                        to="channels.channel",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="inbox.contact",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Cursor',
+            name="Cursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cursor', models.TextField(blank=True, default='')),
-                ('next_poll_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('last_polled_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, default='', max_length=500)),
-                ('unsupported', models.BooleanField(default=False)),
-                ('channel', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='inbox_cursor', to='channels.channel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cursor", models.TextField(blank=True, default="")),
+                (
+                    "next_poll_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("last_polled_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, default="", max_length=500)),
+                ("unsupported", models.BooleanField(default=False)),
+                (
+                    "channel",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbox_cursor",
+                        to="channels.channel",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InboxSettings',
+            name="InboxSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time_zone', models.CharField(blank=True, default='', max_length=64, verbose_name='time zone')),
-                ('hours', models.JSONField(default=minbar.inbox.models.default_hours)),
-                ('holidays', models.JSONField(blank=True, default=list)),
-                ('first_response_target_minutes', models.PositiveIntegerField(default=60, verbose_name='first response target (business minutes)')),
-                ('warn_before_minutes', models.PositiveIntegerField(default=15, verbose_name='warn before the target (minutes)')),
-                ('workspace', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='inbox_settings', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        blank=True, default="", max_length=64, verbose_name="time zone"
+                    ),
+                ),
+                ("hours", models.JSONField(default=minbar.inbox.models.default_hours)),
+                ("holidays", models.JSONField(blank=True, default=list)),
+                (
+                    "first_response_target_minutes",
+                    models.PositiveIntegerField(
+                        default=60, verbose_name="first response target (business minutes)"
+                    ),
+                ),
+                (
+                    "warn_before_minutes",
+                    models.PositiveIntegerField(
+                        default=15, verbose_name="warn before the target (minutes)"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbox_settings",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Item',
+            name="Item",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(max_length=300)),
-                ('kind', models.CharField(choices=[('comment', 'Comment'), ('reply', 'Reply'), ('mention', 'Mention'), ('quote', 'Quote'), ('direct_message', 'Direct message'), ('review', 'Review')], max_length=16)),
-                ('text', models.TextField(blank=True, default='')),
-                ('search_text', models.TextField(blank=True, default='')),
-                ('url', models.URLField(blank=True, default='', max_length=1000)),
-                ('language', models.CharField(blank=True, default='', max_length=16)),
-                ('remote_created_at', models.DateTimeField(db_index=True)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('hidden', models.BooleanField(default=False)),
-                ('post_remote_id', models.CharField(blank=True, default='', max_length=300)),
-                ('parent_remote_id', models.CharField(blank=True, default='', max_length=300)),
-                ('reply_remote_id', models.CharField(blank=True, default='', max_length=300)),
-                ('reply_url', models.URLField(blank=True, default='', max_length=1000)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed'), ('spam', 'Spam')], db_index=True, default='open', max_length=8)),
-                ('assigned_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(0, 'Low'), (1, 'Normal'), (2, 'High'), (3, 'Urgent')], db_index=True, default=1)),
-                ('sentiment', models.CharField(blank=True, default='', max_length=8)),
-                ('sentiment_score', models.FloatField(blank=True, null=True)),
-                ('sentiment_predicted', models.CharField(blank=True, default='', max_length=8)),
-                ('first_response_at', models.DateTimeField(blank=True, null=True)),
-                ('response_due_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('response_warned_at', models.DateTimeField(blank=True, null=True)),
-                ('response_breached_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='inbox_items', to=settings.AUTH_USER_MODEL)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox_items', to='channels.channel')),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='inbox.contact')),
-                ('conversation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='items', to='inbox.conversation')),
-                ('first_responder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='inbox.item')),
-                ('target', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='publishing.target')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox_items', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("remote_id", models.CharField(max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("comment", "Comment"),
+                            ("reply", "Reply"),
+                            ("mention", "Mention"),
+                            ("quote", "Quote"),
+                            ("direct_message", "Direct message"),
+                            ("review", "Review"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("text", models.TextField(blank=True, default="")),
+                ("search_text", models.TextField(blank=True, default="")),
+                ("url", models.URLField(blank=True, default="", max_length=1000)),
+                ("language", models.CharField(blank=True, default="", max_length=16)),
+                ("remote_created_at", models.DateTimeField(db_index=True)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("hidden", models.BooleanField(default=False)),
+                ("post_remote_id", models.CharField(blank=True, default="", max_length=300)),
+                ("parent_remote_id", models.CharField(blank=True, default="", max_length=300)),
+                ("reply_remote_id", models.CharField(blank=True, default="", max_length=300)),
+                ("reply_url", models.URLField(blank=True, default="", max_length=1000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed"), ("spam", "Spam")],
+                        db_index=True,
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("assigned_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Low"), (1, "Normal"), (2, "High"), (3, "Urgent")],
+                        db_index=True,
+                        default=1,
+                    ),
+                ),
+                ("sentiment", models.CharField(blank=True, default="", max_length=8)),
+                ("sentiment_score", models.FloatField(blank=True, null=True)),
+                ("sentiment_predicted", models.CharField(blank=True, default="", max_length=8)),
+                ("first_response_at", models.DateTimeField(blank=True, null=True)),
+                ("response_due_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("response_warned_at", models.DateTimeField(blank=True, null=True)),
+                ("response_breached_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="inbox_items",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbox_items",
+                        to="channels.channel",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="inbox.contact",
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="inbox.conversation",
+                    ),
+                ),
+                (
+                    "first_responder",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="inbox.item",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="publishing.target",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbox_items",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-remote_created_at', '-id'],
+                "ordering": ["-remote_created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='inbox.item')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="inbox.item",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Reply',
+            name="Reply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('state', models.CharField(choices=[('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('unconfirmed', 'Unconfirmed')], default='sending', max_length=12)),
-                ('idempotency_key', models.CharField(default=minbar.inbox.models.new_key, max_length=64, unique=True)),
-                ('remote_id', models.CharField(blank=True, default='', max_length=300)),
-                ('url', models.URLField(blank=True, default='', max_length=1000)),
-                ('error_message', models.TextField(blank=True, default='')),
-                ('error_detail', models.TextField(blank=True, default='')),
-                ('by_rule', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='inbox.item')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("unconfirmed", "Unconfirmed"),
+                        ],
+                        default="sending",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "idempotency_key",
+                    models.CharField(
+                        default=minbar.inbox.models.new_key, max_length=64, unique=True
+                    ),
+                ),
+                ("remote_id", models.CharField(blank=True, default="", max_length=300)),
+                ("url", models.URLField(blank=True, default="", max_length=1000)),
+                ("error_message", models.TextField(blank=True, default="")),
+                ("error_detail", models.TextField(blank=True, default="")),
+                ("by_rule", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="inbox.item",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('conditions', models.JSONField(blank=True, default=dict)),
-                ('actions', models.JSONField(blank=True, default=dict)),
-                ('stop', models.BooleanField(default=False, verbose_name='stop after this rule')),
-                ('next_turn', models.PositiveIntegerField(default=0)),
-                ('matched', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inbox_rules', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("conditions", models.JSONField(blank=True, default=dict)),
+                ("actions", models.JSONField(blank=True, default=dict)),
+                ("stop", models.BooleanField(default=False, verbose_name="stop after this rule")),
+                ("next_turn", models.PositiveIntegerField(default=0)),
+                ("matched", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbox_rules",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ItemEvent',
+            name="ItemEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='inbox.item')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inbox.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="inbox.item",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="inbox.rule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SavedReply',
+            name="SavedReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
-                ('body', models.TextField(verbose_name='text')),
-                ('language', models.CharField(blank=True, default='', max_length=8, verbose_name='language')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_replies', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="title")),
+                ("body", models.TextField(verbose_name="text")),
+                (
+                    "language",
+                    models.CharField(blank=True, default="", max_length=8, verbose_name="language"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_replies",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title', 'id'],
+                "ordering": ["title", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SentimentCorrection',
+            name="SavedView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(blank=True, default='', max_length=16)),
-                ('predicted', models.CharField(max_length=8)),
-                ('corrected', models.CharField(max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sentiment_corrections', to='inbox.item')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("query", models.CharField(max_length=1000)),
+                ("shared", models.BooleanField(default=False, verbose_name="shared with the team")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="inbox_views",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Viewing',
+            name="SentimentCorrection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='viewings', to='inbox.item')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(blank=True, default="", max_length=16)),
+                ("predicted", models.CharField(max_length=8)),
+                ("corrected", models.CharField(max_length=8)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sentiment_corrections",
+                        to="inbox.item",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Viewing",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="viewings",
+                        to="inbox.item",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.UniqueConstraint(fields=('workspace', 'network', 'remote_id'), name='one_contact_per_identity'),
+            model_name="contact",
+            constraint=models.UniqueConstraint(
+                fields=("workspace", "network", "remote_id"), name="one_contact_per_identity"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.UniqueConstraint(fields=('channel', 'remote_id'), name='one_activity_per_id'),
+            model_name="activity",
+            constraint=models.UniqueConstraint(
+                fields=("channel", "remote_id"), name="one_activity_per_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(fields=('channel', 'remote_id'), name='one_conversation_id'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(
+                fields=("channel", "remote_id"), name="one_conversation_id"
+            ),
         ),
         migrations.AddIndex(
-            model_name='item',
-            index=models.Index(fields=['workspace', 'status', 'remote_created_at'], name='inbox_item_workspa_401723_idx'),
+            model_name="item",
+            index=models.Index(
+                fields=["workspace", "status", "remote_created_at"],
+                name="inbox_item_workspa_401723_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='item',
-            index=models.Index(fields=['workspace', 'assignee', 'status'], name='inbox_item_workspa_c66126_idx'),
+            model_name="item",
+            index=models.Index(
+                fields=["workspace", "assignee", "status"], name="inbox_item_workspa_c66126_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='item',
-            index=models.Index(fields=['channel', 'parent_remote_id'], name='inbox_item_channel_3a6228_idx'),
+            model_name="item",
+            index=models.Index(
+                fields=["channel", "parent_remote_id"], name="inbox_item_channel_3a6228_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='item',
-            constraint=models.UniqueConstraint(fields=('channel', 'remote_id'), name='one_item_per_remote_id'),
+            model_name="item",
+            constraint=models.UniqueConstraint(
+                fields=("channel", "remote_id"), name="one_item_per_remote_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='viewing',
-            constraint=models.UniqueConstraint(fields=('item', 'user'), name='one_viewing_per_user'),
+            model_name="viewing",
+            constraint=models.UniqueConstraint(
+                fields=("item", "user"), name="one_viewing_per_user"
+            ),
         ),
     ]

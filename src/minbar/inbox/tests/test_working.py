@@ -269,3 +269,27 @@ def test_a_note_mentions_a_teammate(world, items):
 
     actions.add_note(*_as(world.bob), items[0].pk, "@alice can you take this one?")
     assert Notification.objects.filter(user=world.alice, kind="inbox.mention").exists()
+
+
+def test_saved_views_keep_filters_show_counts_and_stay_private_unless_shared(world, items):
+    actions.set_status(*_as(world.alice), [items[2].pk], "closed")
+    bob = Client()
+    bob.login(username="bob", password=PASSWORD)
+    bob.post("/w/acme/inbox/views/", {"name": "Closed ones", "query": "status=closed&page=3"})
+    bob.post("/w/acme/inbox/views/", {"name": "Team open", "query": "status=open", "shared": "1"})
+    page = bob.get("/w/acme/inbox/").content.decode()
+    assert "Closed ones (1)" in page and "Team open (2)" in page
+    from minbar.inbox.models import SavedView
+
+    assert SavedView.objects.get(name="Closed ones").query == "status=closed"
+    alice = Client()
+    alice.login(username="alice", password=PASSWORD)
+    seen = alice.get("/w/acme/inbox/").content.decode()
+    assert "Team open (2)" in seen and "Closed ones" not in seen
+    private = SavedView.objects.get(name="Closed ones")
+    dave = make_user("dave")
+    Membership.objects.create(user=dave, workspace=world.acme, role="editor")
+    with pytest.raises(NotAllowed):
+        actions.delete_view(*_as(dave), private.pk)
+    actions.delete_view(*_as(world.bob), private.pk)
+    assert not SavedView.objects.filter(pk=private.pk).exists()
