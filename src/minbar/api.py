@@ -199,6 +199,7 @@ def register_routers() -> None:
     from minbar.accounts.api import router as accounts_router
     from minbar.audit.api import router as audit_router
     from minbar.channels.api import router as channels_router
+    from minbar.inbox.api import router as inbox_router
     from minbar.media.api import router as media_router
     from minbar.publishing.api import router as publishing_router
     from minbar.webhooks.api import router as webhooks_router
@@ -210,6 +211,8 @@ def register_routers() -> None:
     api.add_router("", channels_router)
     api.add_router("/workspaces", publishing_router)
     api.add_router("", media_router)
+    api.add_router("/workspaces", inbox_router)
+
     api.add_router("/workspaces", webhooks_router)
 
 

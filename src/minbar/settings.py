@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "minbar.sandbox",
     "minbar.publishing",
     "minbar.media",
+    "minbar.inbox",
     "minbar.webhooks",
 ]
 
@@ -146,6 +147,10 @@ MINBAR_FFPROBE = os.environ.get("MINBAR_FFPROBE", "")
 MINBAR_FFMPEG = os.environ.get("MINBAR_FFMPEG", "")
 # Dispatch: a post more than this late (after downtime) waits for a person.
 MINBAR_LATE_CUTOFF_MINUTES = _env_int("MINBAR_LATE_CUTOFF_MINUTES", 30)
+# Inbox (docs/inbox.md): how often each channel is read, how far back a new one goes.
+MINBAR_INBOX_POLL_SECONDS = _env_int("MINBAR_INBOX_POLL_SECONDS", 60)
+MINBAR_INBOX_BACKFILL_DAYS = _env_int("MINBAR_INBOX_BACKFILL_DAYS", 7)
+
 # Outgoing webhooks (docs/webhooks.md).
 MINBAR_WEBHOOK_TIMEOUT = _env_int("MINBAR_WEBHOOK_TIMEOUT", 10)
 MINBAR_WEBHOOK_DISABLE_AFTER_DAYS = _env_int("MINBAR_WEBHOOK_DISABLE_AFTER_DAYS", 3)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("minbar.channels.urls")),
     path("", include("minbar.publishing.urls")),
     path("", include("minbar.media.urls")),
+    path("", include("minbar.inbox.urls")),
     path("", include("minbar.notifications.urls")),
     path("", include("minbar.webhooks.urls")),
     path("", include("minbar.core.urls")),

@@ -186,6 +186,100 @@ def _plan_a_week(users: dict[str, User]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class BrandInbox:
+    days: tuple[int, ...]  # Monday = 0
+    opens: str
+    closes: str
+    replies: list[tuple[str, str, str]]
+    complaints_to: str
+
+
+INBOX_SETUP = {
+    ENGLISH_SLUG: BrandInbox(
+        days=(0, 1, 2, 3, 4),
+        opens="09:00",
+        closes="18:00",
+        replies=[
+            ("Thanks", "Thank you {first_name}! Glad you enjoyed it. — {agent}, {brand}", "en"),
+            (
+                "Sorry",
+                "So sorry about this, {first_name}. Could you send us a message with your "
+                "order number? We will make it right. — {agent}",
+                "en",
+            ),
+        ],
+        complaints_to="eli",
+    ),
+    ARABIC_SLUG: BrandInbox(
+        days=(6, 0, 1, 2, 3),  # Sunday to Thursday
+        opens="09:00",
+        closes="17:00",
+        replies=[
+            ("شكراً", "شكراً لك يا {first_name}! سعداء أنها أعجبتك. — {agent}، {brand}", "ar"),
+            (
+                "اعتذار",
+                "نعتذر منك يا {first_name}، أرسل لنا رسالة خاصة برقم الطلب "
+                "وسنعالج الأمر. — {agent}",
+                "ar",
+            ),
+        ],
+        complaints_to="amal",
+    ),
+}
+
+
+def _set_up_inbox(users: dict[str, User]) -> None:
+    """Business hours, saved replies and two rules per brand, so the inbox works from the start."""
+    from minbar.inbox import actions as inbox_actions
+    from minbar.inbox.models import Rule
+
+    owner = users[OWNER]
+    for slug, setup in INBOX_SETUP.items():
+        workspace = Workspace.objects.get(slug=slug)
+        if Rule.objects.filter(workspace=workspace).exists():
+            continue
+        actor, access = Actor(user=owner, via="system"), access_for(owner, slug)
+        inbox_actions.update_inbox_settings(
+            actor,
+            access,
+            inbox_actions.HoursInput(
+                week={day: [(setup.opens, setup.closes)] for day in setup.days},
+                first_response_target_minutes=60,
+            ),
+        )
+        saved = [
+            inbox_actions.save_reply_template(actor, access, title, body, language)
+            for title, body, language in setup.replies
+        ]
+        inbox_actions.save_rule(
+            actor,
+            access,
+            name="Complaints go to a senior person, urgently"
+            if slug == ENGLISH_SLUG
+            else "الشكاوى إلى مسؤول، بأولوية عاجلة",
+            conditions={"sentiments": ["negative"]},
+            actions_={
+                "priority": 3,
+                "add_tags": ["complaint" if slug == ENGLISH_SLUG else "شكوى"],
+                "assign_to": users[setup.complaints_to].pk,
+            },
+            stop=True,
+        )
+        inbox_actions.save_rule(
+            actor,
+            access,
+            name="Thank happy customers automatically"
+            if slug == ENGLISH_SLUG
+            else "شكر العملاء السعداء تلقائياً",
+            conditions={"sentiments": ["positive"], "kinds": ["comment"]},
+            actions_={
+                "auto_reply": saved[0].pk,
+                "add_tags": ["praise" if slug == ENGLISH_SLUG else "ثناء"],
+            },
+        )
+
+
 @transaction.atomic
 def seed_demo() -> DemoCredentials:
     saved = _saved()
@@ -264,6 +358,7 @@ def seed_demo() -> DemoCredentials:
         {str(k): str(v) for k, v in known.items()} if isinstance(known, dict) else {}
     )
     _plan_a_week(users)
+    _set_up_inbox(users)
     creds = DemoCredentials(
         username=OWNER,
         password=password,

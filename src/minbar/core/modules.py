@@ -78,6 +78,7 @@ MODULES: tuple[Module, ...] = (
         ),
         perm=Perm.VIEW_INBOX,
         icon="inbox",
+        url_name="inbox:list",
     ),
     Module(
         key="audience",

@@ -64,6 +64,13 @@ def test_demo_seed_is_idempotent_and_writes_credentials(settings, tmp_path):
         posts = Post.objects.filter(workspace__slug=slug)
         assert posts.filter(state="scheduled").count() >= 3
         assert posts.filter(state="awaiting_approval").count() == 1
+    # Each brand's inbox has business hours, saved replies in its language and two rules.
+    from minbar.inbox.models import InboxSettings, Rule, SavedReply
+
+    for slug in ("oasis-coffee", "waha-coffee"):
+        assert Rule.objects.filter(workspace__slug=slug).count() == 2
+        assert SavedReply.objects.filter(workspace__slug=slug).count() == 2
+        assert InboxSettings.objects.filter(workspace__slug=slug).exists()
     # The English brand routes posts through an editor, then the client.
     waiting = Post.objects.get(workspace__slug="oasis-coffee", state="awaiting_approval")
     assert [step["name"] for step in waiting.approval_steps] == [

@@ -15,12 +15,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from PIL import Image
 
 from minbar.accounts.actions import create_api_token
 from minbar.audit.actions import record
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
+from minbar.inbox.models import Contact, Item, Reply
 from minbar.media.actions import upload as media_upload
 from minbar.publishing.models import Post, Target
 from minbar.webhooks.events import emit
@@ -38,6 +40,9 @@ SECRET_MARKERS = (
     "acme-secret-handle",
     "acme-secret-post",
     "acme-secret-alt",
+    "acme-secret-fan",
+    "acme-secret-comment",
+    "acme-secret-reply",
     "acme-secret-webhook",
 )
 
@@ -91,6 +96,19 @@ def acme_objects(world):
         [SimpleUploadedFile("acme-secret-logo.png", _png())],
         alt_text="acme-secret-alt",
     )[0].asset
+    contact = Contact.objects.create(
+        workspace=world.acme, network="sandbox", remote_id="u1", handle="acme-secret-fan"
+    )
+    item = Item.objects.create(
+        workspace=world.acme,
+        channel=channel,
+        remote_id="e1",
+        kind="comment",
+        contact=contact,
+        text="acme-secret-comment",
+        remote_created_at=timezone.now(),
+    )
+    Reply.objects.create(item=item, text="acme-secret-reply", state="failed")
     endpoint = WebhookEndpoint.objects.create(
         workspace=world.acme,
         url="https://hooks.example.com/acme-secret-webhook",
@@ -99,6 +117,7 @@ def acme_objects(world):
     )
     (webhook_delivery,) = emit(world.acme, "post.failed", {"text": "acme-secret-post"})
     return {
+        "item": item,
         "endpoint": endpoint,
         "delivery": webhook_delivery,
         "asset": asset,
@@ -123,6 +142,8 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "channel_id": str(acme_objects["channel"].pk),
         "post_id": str(acme_objects["post"].pk),
         "number": "1",
+        "item_id": str(acme_objects["item"].pk),
+        "reply_id": str(acme_objects["item"].replies.get().pk),
         "asset_id": str(acme_objects["asset"].pk),
         "target_id": str(acme_objects["target"].pk),
         "endpoint_id": str(acme_objects["endpoint"].pk),
@@ -176,6 +197,7 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "prefix": acme_objects["token"].token.prefix,
         "channel_id": str(acme_objects["channel"].pk),
         "post_id": str(acme_objects["post"].pk),
+        "item_id": str(acme_objects["item"].pk),
         "asset_id": str(acme_objects["asset"].pk),
         "target_id": str(acme_objects["target"].pk),
         "endpoint_id": str(acme_objects["endpoint"].pk),

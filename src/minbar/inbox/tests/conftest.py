@@ -1,0 +1,36 @@
+"""Sandbox channels for the inbox tests, routed to the in-process sandbox network."""
+
+from __future__ import annotations
+
+import pytest
+
+from minbar.publishing.tests.test_dispatcher_helpers import sandbox_channel
+from minbar.sandbox.tests.helpers import route_sandbox_in_process
+
+
+@pytest.fixture
+def channel(world, monkeypatch):
+    route_sandbox_in_process(monkeypatch)
+    return sandbox_channel(world)
+
+
+@pytest.fixture
+def busy_channel(world, monkeypatch):
+    """A sandbox account with an audience big enough to comment, like and write."""
+    from minbar.channels import actions as channel_actions
+    from minbar.core.actor import Actor
+    from minbar.workspaces.access import access_for
+
+    route_sandbox_in_process(monkeypatch)
+    return channel_actions.connect_with_fields(
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
+        "sandbox",
+        {
+            "name": "Acme Busy",
+            "flavour": "facebook",
+            "speed": "0",
+            "audience_size": "500",
+            "seed": "42",
+        },
+    )
