@@ -5,12 +5,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from minbar.accounts.models import User
@@ -641,3 +643,23 @@ def views_edit(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     except ActionError as exc:
         messages.error(request, exc.message)
     return redirect("inbox:list", slug=access.workspace.slug)
+
+
+@csrf_exempt
+def push(request: HttpRequest, token: str) -> HttpResponse:
+    """Where networks push new interactions (and verify the address first)."""
+    from minbar.inbox import push as pushes
+
+    if request.method == "GET":
+        answer = pushes.answer_verification(token, request.GET.dict())
+        if answer is None:
+            return HttpResponse(status=403)
+        return HttpResponse(answer, content_type="text/plain")
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    headers = {key: value for key, value in request.headers.items()}
+    with transaction.atomic():
+        got = pushes.receive(token, headers, request.body)
+    if got is None:
+        return HttpResponse(status=403)
+    return JsonResponse({"created": got.created, "updated": got.updated})
