@@ -10,7 +10,7 @@ say so up front so the UI never offers them.
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -156,3 +156,13 @@ class Connector(ABC):
 
     def search(self, query: str, cursor: str = "") -> Page[Interaction]:
         raise self._unsupported("search")
+
+    # -- pushes (webhooks) -----------------------------------------------------
+
+    def subscribe_push(self, url: str, secret: str, verify_token: str) -> None:
+        """Ask the network to push this account's new interactions to ``url``."""
+        raise self._unsupported("pushing new interactions (webhooks)")
+
+    def parse_push(self, headers: Mapping[str, str], body: bytes, secret: str) -> list[Interaction]:
+        """The interactions in a push, after checking its signature (BadSignature if wrong)."""
+        raise self._unsupported("pushing new interactions (webhooks)")

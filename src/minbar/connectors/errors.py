@@ -73,3 +73,9 @@ class NotSupported(ConnectorError):
     """The network (or this connector) cannot do this at all; see its capabilities."""
 
     kind = "not_supported"
+
+
+class BadSignature(ConnectorError):
+    """A push (webhook) whose signature does not match: not from the network, or altered."""
+
+    kind = "bad_signature"

@@ -19,6 +19,7 @@ from minbar.connectors.types import PostRequest, RemoteRef
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.inbox.models import (
+    Contact,
     InboxSettings,
     Item,
     Note,
@@ -577,7 +578,21 @@ def update_inbox_settings(actor: Actor, access: WorkspaceAccess, data: HoursInpu
 
 # -- saved views -------------------------------------------------------------------------
 
-VIEW_KEYS = ("status", "channel", "kind", "assignee", "sentiment", "q", "tag")
+VIEW_KEYS = (
+    "status",
+    "channel",
+    "network",
+    "kind",
+    "assignee",
+    "sentiment",
+    "language",
+    "q",
+    "tag",
+    "link",
+    "vip",
+    "since",
+    "until",
+)
 
 
 def save_view(
@@ -617,3 +632,17 @@ def delete_view(actor: Actor, access: WorkspaceAccess, view_id: int) -> None:
     ):
         raise NotAllowed(_("Only its owner or an admin can delete this view."))
     view.delete()
+
+
+def set_vip(actor: Actor, access: WorkspaceAccess, item_id: int, vip: bool) -> Item:
+    """Mark the item's author as a VIP (rules and filters can use it)."""
+    item = _engaging(access, item_id)
+    Contact.objects.filter(pk=item.contact_id).update(vip=vip)
+    item.contact.vip = vip
+    record(
+        actor,
+        "inbox.vip",
+        workspace=access.workspace,
+        data={"contact": item.contact_id, "vip": vip},
+    )
+    return item

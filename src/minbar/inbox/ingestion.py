@@ -50,6 +50,8 @@ ACTIVITY_KINDS = {InteractionKind.LIKE, InteractionKind.REPOST, InteractionKind.
 LEASE = timedelta(minutes=2)
 # Pages read per poll, so one busy channel cannot hold a worker forever.
 MAX_PAGES = 10
+# A channel whose network pushes is polled this many times less often.
+PUSHED_POLL_FACTOR = 5
 
 
 @dataclass
@@ -435,6 +437,14 @@ def poll_channel(channel_id: int, moment: datetime | None = None) -> Ingested:
     except ConnectorError as exc:
         error = exc.message
         logger.warning("inbox poll of channel %s failed: %s", channel_id, exc.message)
+    if not error:
+        from minbar.inbox.push import ensure_subscribed
+
+        ensure_subscribed(channel, cursor, moment)
+        cursor.refresh_from_db(fields=["push_state"])
+        if cursor.push_state == "active":
+            # Pushes bring news at once; polling stays as the safety net, less often.
+            next_poll = moment + interval * PUSHED_POLL_FACTOR
     Cursor.objects.filter(pk=cursor.pk).update(
         lease_until=None,
         last_polled_at=moment,

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minbar.core.crypto import EncryptedTextField
+
 
 class Contact(models.Model):
     """One network identity that interacted with the workspace."""
@@ -207,6 +209,9 @@ class Cursor(models.Model):
     last_error = models.CharField(max_length=500, blank=True, default="")
     # The network does not offer interactions through its API.
     unsupported = models.BooleanField(default=False)
+    # Pushes: "" not tried yet, "active", "unsupported", or "failed" (tried again later).
+    push_state = models.CharField(max_length=12, blank=True, default="")
+    push_retry_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"inbox cursor of channel {self.channel_id}"
@@ -416,3 +421,32 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def new_hook_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class PushHook(models.Model):
+    """A network pushing a channel's new interactions to Minbar (a webhook subscription).
+
+    The address carries an unguessable token; the secret checks each push's
+    signature and the verify token answers the network's verification request.
+    """
+
+    channel = models.OneToOneField(
+        "channels.Channel", on_delete=models.CASCADE, related_name="push_hook"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_hook_token)
+    secret = EncryptedTextField()
+    verify_token = models.CharField(max_length=64, default=new_hook_token)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    pushes = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"push hook of channel {self.channel_id}"

@@ -92,6 +92,24 @@ def alert_by_rule(item_id: int, rule_id: int) -> None:
         body=lambda: excerpt,
         url=f"/w/{item.workspace.slug}/inbox/{item.pk}/",
     )
+    from minbar.webhooks.events import absolute, emit
+
+    emit(
+        item.workspace,
+        "inbox.alert",
+        {
+            "rule": {"id": rule.pk, "name": rule.name},
+            "item": {
+                "id": item.pk,
+                "kind": item.kind,
+                "text": item.text,
+                "sentiment": item.sentiment,
+                "channel": {"id": item.channel_id, "network": item.channel.network},
+                "author": {"handle": item.contact.handle, "name": item.contact.display_name},
+                "url": absolute(f"/w/{item.workspace.slug}/inbox/{item.pk}/"),
+            },
+        },
+    )
     ItemEvent.objects.create(
         item=item, rule=rule, kind="alerted", data={"people": [u.pk for u in people]}
     )

@@ -7,6 +7,7 @@ from minbar.inbox import views
 app_name = "inbox"
 
 urlpatterns = [
+    path("hooks/inbox/<str:token>/", views.push, name="push"),
     path("w/<slug:slug>/inbox/", views.inbox, name="list"),
     path("w/<slug:slug>/inbox/bulk/", views.bulk, name="bulk"),
     path("w/<slug:slug>/inbox/saved-replies/", views.saved_replies, name="saved_replies"),

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import zoneinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from minbar.accounts.models import User
@@ -30,6 +34,7 @@ from minbar.inbox.models import (
     Reply,
     Rule,
     SavedReply,
+    SentimentCorrection,
     Status,
 )
 from minbar.inbox.rules import normalize
@@ -48,7 +53,21 @@ def filtered(
     """The inbox as the query string narrows it; also returns the filters for the form."""
     query = {
         key: request.GET.get(key, "").strip()
-        for key in ("status", "channel", "kind", "assignee", "sentiment", "q", "tag")
+        for key in (
+            "status",
+            "channel",
+            "network",
+            "kind",
+            "assignee",
+            "sentiment",
+            "language",
+            "q",
+            "tag",
+            "link",
+            "vip",
+            "since",
+            "until",
+        )
     }
     query["status"] = query["status"] or Status.OPEN
     items = actions.items_for(access).select_related("channel", "contact", "assignee")
@@ -66,6 +85,26 @@ def filtered(
         items = items.filter(assignee_id=int(query["assignee"]))
     if query["sentiment"] in ("positive", "neutral", "negative"):
         items = items.filter(sentiment=query["sentiment"])
+    if query["network"]:
+        items = items.filter(channel__network=query["network"])
+    if query["language"] in ("en", "ar"):
+        items = items.filter(language__startswith=query["language"])
+    if query["link"] == "yes":
+        items = items.filter(Q(text__icontains="http://") | Q(text__icontains="https://"))
+    if query["vip"] == "yes":
+        items = items.filter(contact__vip=True)
+    zone = zoneinfo.ZoneInfo(
+        getattr(request.user, "time_zone", "") or access.workspace.time_zone or "UTC"
+    )
+    for key, lookup, extra in (("since", "gte", 0), ("until", "lt", 1)):
+        try:
+            day = date.fromisoformat(query[key]) if query[key] else None
+        except ValueError:
+            query[key] = ""
+            continue
+        if day is not None:
+            moment = datetime.combine(day + timedelta(days=extra), time.min, zone)
+            items = items.filter(**{f"remote_created_at__{lookup}": moment})
     if query["q"]:
         for word in normalize(query["q"]).split():
             items = items.filter(search_text__contains=word)
@@ -99,6 +138,13 @@ def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
             "statuses": Status.choices,
             "kinds": Kind.choices,
             "channels": Channel.objects.filter(workspace=access.workspace),
+            "networks": sorted(
+                set(
+                    Channel.objects.filter(workspace=access.workspace).values_list(
+                        "network", flat=True
+                    )
+                )
+            ),
             "members": actions.members_who_engage(access),
             "can_engage": access.can(Perm.ENGAGE),
             "querystring": keep.urlencode(),
@@ -221,6 +267,14 @@ def act(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpResp
             item_id,
             lambda: actions.assign(actor, access, [item_id], int(raw) if raw.isdigit() else None),
             _("Assignment saved."),
+        )
+    if action in ("vip", "not_vip"):
+        return _on_item(
+            request,
+            access,
+            item_id,
+            lambda: actions.set_vip(actor, access, item_id, action == "vip"),
+            _("Saved."),
         )
     if action == "sentiment":
         return _on_item(
@@ -487,6 +541,11 @@ def _posted_rule_values(data: Any) -> dict[str, Any]:
 
 
 PERIODS = (7, 30, 90)
+SENTIMENT_LABELS = {
+    "positive": _lazy("Positive"),
+    "neutral": _lazy("Neutral"),
+    "negative": _lazy("Negative"),
+}
 
 
 @workspace_view(Perm.VIEW_INBOX)
@@ -522,11 +581,30 @@ def metrics_page(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         }
         for i, (day, stats) in enumerate(daily)
     ]
+    from minbar.sentiment.corrections import Correction, summarize
+
+    corrections = summarize(
+        Correction(language=c.language, predicted=c.predicted, corrected=c.corrected)  # type: ignore[arg-type]
+        for c in SentimentCorrection.objects.filter(
+            item__workspace=access.workspace, created_at__gte=start
+        )
+    )
     return render(
         request,
         "inbox/metrics.html",
         {
             "days": days,
+            "corrections": [
+                {
+                    "language": summary.language,
+                    "total": summary.total,
+                    "changes": [
+                        {"from": SENTIMENT_LABELS[before], "to": SENTIMENT_LABELS[after], "n": n}
+                        for (before, after), n in sorted(summary.by_change.items())
+                    ],
+                }
+                for summary in corrections.values()
+            ],
             "periods": PERIODS,
             "total": result.total,
             "total_view": _shown(result.total),
@@ -641,3 +719,23 @@ def views_edit(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     except ActionError as exc:
         messages.error(request, exc.message)
     return redirect("inbox:list", slug=access.workspace.slug)
+
+
+@csrf_exempt
+def push(request: HttpRequest, token: str) -> HttpResponse:
+    """Where networks push new interactions (and verify the address first)."""
+    from minbar.inbox import push as pushes
+
+    if request.method == "GET":
+        answer = pushes.answer_verification(token, request.GET.dict())
+        if answer is None:
+            return HttpResponse(status=403)
+        return HttpResponse(answer, content_type="text/plain")
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    headers = {key: value for key, value in request.headers.items()}
+    with transaction.atomic():
+        got = pushes.receive(token, headers, request.body)
+    if got is None:
+        return HttpResponse(status=403)
+    return JsonResponse({"created": got.created, "updated": got.updated})

@@ -16,6 +16,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -332,6 +333,10 @@ def release(account: SandboxAccount, now: datetime | None = None) -> int:
     with transaction.atomic():
         fresh = _locked(account)
         count = _release_locked(fresh, now or clock.now())
+        if count and fresh.webhook_url:
+            from minbar.sandbox.tasks import push_account
+
+            transaction.on_commit(partial(push_account, fresh.pk))
     _refresh(account, fresh)
     return count
 
@@ -366,6 +371,10 @@ def advance(account: SandboxAccount, seconds: float) -> int:
             clock_anchor_sim_ms=fresh.clock_anchor_sim_ms
         )
         count = _release_locked(fresh, clock.now())
+        if count and fresh.webhook_url:
+            from minbar.sandbox.tasks import push_account
+
+            transaction.on_commit(partial(push_account, fresh.pk))
     _refresh(account, fresh)
     return count
 

@@ -50,6 +50,13 @@ class SandboxAccount(models.Model):
     request_window_count = models.PositiveIntegerField(default=0)
     request_count = models.BigIntegerField(default=0)
     post_counter = models.PositiveIntegerField(default=0)
+    # Pushes (webhooks), Meta-style: where to, the app secret that signs them, and
+    # the notifications cursor up to which they were delivered.
+    webhook_url = models.CharField(max_length=1000, blank=True, default="")
+    webhook_secret = models.CharField(max_length=200, blank=True, default="")
+    webhook_cursor = models.CharField(max_length=64, blank=True, default="")
+    # The network's own address as the subscriber reached it (for links in pushes).
+    webhook_base = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -30,6 +30,7 @@ urlpatterns = [
     path(f"{api}faults", views.faults, name="faults"),
     path(f"{api}clock", views.clock, name="clock"),
     path(f"{api}clock/advance", views.advance, name="advance"),
+    path(f"{api}webhook", views.webhook, name="webhook"),
     path("@<str:handle>", views.profile_page, name="profile_page"),
     path("@<str:handle>/<str:post_id>", views.post_page, name="post_page"),
 ]

@@ -517,6 +517,28 @@ def _advance(call: Call) -> HttpResponse:
     return json_response({**queries.clock_json(call.account), "released": released})
 
 
+@endpoint()
+def _subscribe(call: Call) -> HttpResponse:
+    from minbar.sandbox import push
+
+    push.subscribe(
+        call.account,
+        str(call.body.get("url", "")),
+        str(call.body.get("secret", "")),
+        str(call.body.get("verify_token", "")),
+        base=call.request.build_absolute_uri("/"),
+    )
+    return json_response({"subscribed": True, "url": call.body.get("url", "")})
+
+
+@endpoint()
+def _unsubscribe(call: Call) -> HttpResponse:
+    from minbar.sandbox import push
+
+    push.unsubscribe(call.account)
+    return json_response({"subscribed": False})
+
+
 # -- the URLs' views ----------------------------------------------------------------------
 
 health = public(GET=_health)
@@ -538,6 +560,7 @@ hide = methods(POST=_hide)
 faults = methods(GET=_get_faults, PUT=_put_faults, PATCH=_put_faults)
 clock = methods(GET=_get_clock, POST=_set_clock, PUT=_set_clock)
 advance = methods(POST=_advance)
+webhook = methods(POST=_subscribe, DELETE=_unsubscribe)
 
 
 # -- public pages: where a post's URL leads ----------------------------------------------

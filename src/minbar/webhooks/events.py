@@ -32,6 +32,7 @@ EVENT_TYPES: dict[str, StrOrPromise] = {
     "post.unconfirmed": _("Minbar cannot tell whether a post went out"),
     "channel.broken": _("A channel stopped working"),
     "channel.restored": _("A channel works again"),
+    "inbox.alert": _("An inbox rule raised an alert about a new item"),
 }
 # Sent only by the "Send a test event" button, to the one endpoint.
 TEST_EVENT = "webhook.test"

@@ -11,9 +11,10 @@ through :func:`check_outbound_url` like every connector's.
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar
@@ -25,7 +26,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from minbar.connectors.base import AuthField, Connector
-from minbar.connectors.errors import NotSupported, Rejected
+from minbar.connectors.errors import BadSignature, NotSupported, Rejected
 from minbar.connectors.http import (
     USER_AGENT,
     UnsafeURL,
@@ -54,6 +55,7 @@ from minbar.connectors.types import (
     RemoteRef,
     TextRules,
 )
+from minbar.connectors.webhooks import hub_signature_valid
 from minbar.sandbox.flavours import IMAGE_TYPES, SPECS, VIDEO_TYPES, Flavour, spec_for
 
 API_PREFIX = "/sandbox/api/v1"
@@ -574,6 +576,30 @@ class SandboxConnector(Connector):
         if cursor:
             params["cursor"] = cursor
         return self._page("/notifications", params)
+
+    def subscribe_push(self, url: str, secret: str, verify_token: str) -> None:
+        """The network verifies ``url`` (Meta's handshake) and then pushes new interactions."""
+        self._json(
+            "POST",
+            "/webhook",
+            json={"url": url, "secret": secret, "verify_token": verify_token},
+            writes=True,
+        )
+
+    def parse_push(self, headers: Mapping[str, str], body: bytes, secret: str) -> list[Interaction]:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if not hub_signature_valid(secret, body, lowered.get("x-hub-signature-256")):
+            raise BadSignature(f"{LABEL}: the push is not signed with this channel's secret.")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise BadSignature(f"{LABEL}: the push is not JSON.") from None
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise BadSignature(f"{LABEL}: the push has no items.")
+        return [
+            self._interaction(i) for i in items if isinstance(i, dict) and i.get("kind") in KINDS
+        ]
 
     def search(self, query: str, cursor: str = "") -> Page[Interaction]:
         params = {"q": query}

@@ -1,9 +1,11 @@
-"""Sandbox channels for the inbox tests, routed to the in-process sandbox network."""
+"""Channels for the inbox tests: in-process sandbox ones, and the real peers' fixtures."""
 
 from __future__ import annotations
 
 import pytest
 
+from minbar.connectors.bluesky.tests.conftest import atproto_network  # noqa: F401 - fixture
+from minbar.connectors.mastodon.tests.conftest import fan, mastodon_server, mock  # noqa: F401
 from minbar.publishing.tests.test_dispatcher_helpers import sandbox_channel
 from minbar.sandbox.tests.helpers import route_sandbox_in_process
 

@@ -158,3 +158,12 @@ def test_metrics_through_the_api(world, channel):
     data = api.get("/api/v1/workspaces/acme/inbox-metrics?days=7").json()
     assert data["total"]["received"] == 1 and data["total"]["response_rate"] == 0.0
     assert str(channel.pk) in data["by_channel"]
+
+
+def test_metrics_page_counts_sentiment_corrections(world, channel):
+    item = _item(world, channel, 9, timezone.now() - timedelta(hours=1), sentiment="positive")
+    actions.correct_sentiment(*_as(world.bob), item.pk, "negative")
+    page = Client()
+    page.login(username="bob", password=PASSWORD)
+    body = page.get("/w/acme/inbox/metrics/").content.decode()
+    assert "Positive → Negative: 1" in body

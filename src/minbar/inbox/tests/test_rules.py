@@ -199,3 +199,24 @@ def test_holidays_are_not_business_time():
     thursday = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     assert not hours.is_open(thursday)
     assert hours.seconds_between(thursday, thursday + timedelta(hours=3)) == 0
+
+
+def test_an_alert_also_goes_to_webhooks_subscribed_to_inbox_alerts(
+    world, channel, django_capture_on_commit_callbacks, monkeypatch
+):
+    from minbar.webhooks import delivery
+    from minbar.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    monkeypatch.setattr(delivery, "kick", lambda: None)
+    WebhookEndpoint.objects.create(
+        workspace=world.acme,
+        url="https://hooks.example.com/x",
+        secret="whsec_x",
+        events=["inbox.alert"],
+    )
+    _rule(world, "Legal", {"keywords": ["lawyer"]}, {"alert": [world.bob.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        item = _said(channel, "I will call my lawyer", 1)
+    sent = WebhookDelivery.objects.get(event_type="inbox.alert")
+    assert sent.payload["data"]["item"]["id"] == item.pk
+    assert sent.payload["data"]["rule"]["name"] == "Legal"

@@ -293,3 +293,22 @@ def test_saved_views_keep_filters_show_counts_and_stay_private_unless_shared(wor
         actions.delete_view(*_as(dave), private.pk)
     actions.delete_view(*_as(world.bob), private.pk)
     assert not SavedView.objects.filter(pk=private.pk).exists()
+
+
+def test_more_filters_vip_language_links_and_dates(world, items):
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    arabic = member.get("/w/acme/inbox/", {"language": "ar"}).content.decode()
+    assert "القهوة رائعة" in arabic and "Too pricey" not in arabic
+    actions.set_vip(*_as(world.bob), items[2].pk, True)
+    vip = member.get("/w/acme/inbox/", {"vip": "yes"}).content.decode()
+    assert "Too pricey" in vip and "Where is the shop?" not in vip
+    none_with_links = member.get("/w/acme/inbox/", {"link": "yes"}).content.decode()
+    assert "Where is the shop?" not in none_with_links
+    dated = member.get("/w/acme/inbox/", {"since": "2026-11-21"}).content.decode()
+    assert "Where is the shop?" not in dated
+    same_day = member.get(
+        "/w/acme/inbox/", {"since": "2026-11-20", "until": "2026-11-20", "network": "sandbox"}
+    ).content.decode()
+    assert "Where is the shop?" in same_day
+    assert member.get("/w/acme/inbox/", {"since": "yesterday"}).status_code == 200
