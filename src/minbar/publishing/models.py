@@ -410,3 +410,29 @@ class PostSeries(models.Model):
 
     def __str__(self) -> str:
         return f"series {self.pk} ({self.kind})"
+
+
+class ComposerDraft(models.Model):
+    """What someone typed in the composer and has not saved yet (autosave, per person).
+
+    Saved as they type (with the live check), offered back when they open the
+    composer again, and removed when they save the post or discard it. A post's
+    own content never changes until they save: a scheduled post stays as it is.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The form's fields, each a list of values (as a QueryDict holds them).
+    data = models.JSONField(default=dict)
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "workspace", "post"])]
+
+    def __str__(self) -> str:
+        return f"composer draft of {self.user_id}"

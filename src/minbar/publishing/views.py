@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from minbar.accounts.models import User
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput, NotFound
@@ -26,7 +27,16 @@ from minbar.media import queries as media_queries
 from minbar.media.actions import UploadRefused
 from minbar.media.models import MediaAsset
 from minbar.media.processing import ACCEPTED_TYPES, human_size, media_limits
-from minbar.publishing import actions, approvals, bulk, calendar, previews, queue, series
+from minbar.publishing import (
+    actions,
+    approvals,
+    autosave,
+    bulk,
+    calendar,
+    previews,
+    queue,
+    series,
+)
 from minbar.publishing import versions as post_versions
 from minbar.publishing.forms import (
     MAX_STEPS,
@@ -173,15 +183,29 @@ def compose(
     request: HttpRequest, access: WorkspaceAccess, post_id: int | None = None
 ) -> HttpResponse:
     post = actions.get_post(access, post_id) if post_id else None
+    user: User = request.user  # type: ignore[assignment]
     context = _compose_context(access, post)
+    unsaved = autosave.waiting(user, access.workspace, post)
+    if request.method == "GET" and unsaved is not None:
+        if request.GET.get("restore"):
+            context = _compose_context(access, post, autosave.as_form(unsaved))
+            context["restored_at"] = unsaved.saved_at
+        else:
+            context["unsaved_at"] = unsaved.saved_at
+    if request.method == "POST" and request.POST.get("discard_autosave"):
+        autosave.forget(user, access.workspace, post)
+        messages.success(request, _("Unsaved changes discarded."))
+        return redirect(request.path)
     if request.method == "POST":
         actor = Actor.from_request(request)
+        original = post
         try:
             post_input = post_input_from(request.POST, _zone(request, access))
             if post is None:
                 post = actions.create_post(actor, access, post_input)
             else:
                 post = actions.update_post(actor, access, post.pk, post_input)
+            autosave.forget(user, access.workspace, original)
         except ActionError as exc:
             context = _compose_context(access, post, request.POST) | {
                 "error": exc.message,
@@ -218,7 +242,15 @@ def _without_slots(access: WorkspaceAccess, form: QueryDict) -> list[Channel]:
 @workspace_view(Perm.CREATE_CONTENT)
 @require_POST
 def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
-    """Live counters, problems and previews per chosen channel (HTMX)."""
+    """Live counters, problems and previews per chosen channel (HTMX); also autosaves."""
+    raw_post = request.POST.get("post_id", "")
+    edited = (
+        Post.objects.filter(workspace=access.workspace, pk=int(raw_post)).first()
+        if raw_post.isdigit()
+        else None
+    )
+    if edited is not None or not raw_post:
+        autosave.keep(request.user, access.workspace, edited, request.POST)  # type: ignore[arg-type]
     try:
         post_input = post_input_from(request.POST, _zone(request, access))
     except ActionError as exc:
