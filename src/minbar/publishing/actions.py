@@ -72,6 +72,8 @@ class Variant:
     first_comment: str = ""
     # None: the shared media; a list (even empty): this channel's own.
     media: list[MediaChoice] | None = None
+    link: str = ""  # empty: the shared link
+    thread: list[str] | None = None  # None or empty: the shared thread
 
 
 @dataclass
@@ -131,6 +133,8 @@ class TargetCheck:
     media: list[dict[str, Any]] = field(default_factory=list)
     media_notes: list[str] = field(default_factory=list)
     media_problems: list[str] = field(default_factory=list)  # also in ``problems``
+    link: str = ""
+    thread: list[str] = field(default_factory=list)
 
 
 def _media_of(choices: list[MediaChoice], assets: dict[int, MediaAsset]) -> list[dict[str, Any]]:
@@ -177,11 +181,13 @@ def target_checks(
             else shared_media
         )
         verdict = check_media(caps, media, assets)
+        thread = (variant.thread if variant and variant.thread else None) or post_input.thread
+        link = (variant.link if variant else "") or post_input.link
         problems = problems_for(
             caps,
             text=text,
             media_count=len(media),
-            thread=post_input.thread,
+            thread=thread,
             first_comment=first_comment,
         )
         checks.append(
@@ -194,6 +200,8 @@ def target_checks(
                 media,
                 verdict.notes,
                 verdict.problems,
+                link=link,
+                thread=list(thread),
             )
         )
     return checks
@@ -235,6 +243,8 @@ def _snapshot(post: Post) -> dict[str, Any]:
                 "text": t.text if t.text_overridden else None,
                 "first_comment": t.first_comment,
                 "media": t.media if t.media_overridden else None,
+                "link": t.link,
+                "thread": t.thread,
             }
             for t in post.targets.all()
         ],
@@ -332,6 +342,8 @@ def _write_targets(
                 "first_comment": variant.first_comment,
                 "media": stored(variant.media, assets) if variant.media is not None else [],
                 "media_overridden": variant.media is not None,
+                "link": variant.link,
+                "thread": list(variant.thread or []),
             },
         )
 
@@ -1119,9 +1131,15 @@ def restore_version(actor: Actor, access: WorkspaceAccess, post_id: int, number:
                 text=t.get("text"),
                 first_comment=t.get("first_comment", ""),
                 media=None if t.get("media") is None else choices_from(t["media"]),
+                link=t.get("link", ""),
+                thread=list(t.get("thread") or []) or None,
             )
             for t in targets
-            if t.get("text") is not None or t.get("first_comment") or t.get("media") is not None
+            if t.get("text") is not None
+            or t.get("first_comment")
+            or t.get("media") is not None
+            or t.get("link")
+            or t.get("thread")
         },
         when="at" if keeps_time else "draft",
         scheduled_at=post.scheduled_at,

@@ -118,6 +118,8 @@ class VariantIn(Schema):
     first_comment: str = ""
     # null: the post's shared media; a list (even empty): this channel's own.
     media: list[MediaIn] | None = None
+    link: str = ""  # empty: the post's link
+    thread: list[str] | None = None  # null or empty: the post's thread
 
 
 class RepeatIn(Schema):
@@ -164,6 +166,8 @@ class PostIn(Schema):
                     text=v.text,
                     first_comment=v.first_comment,
                     media=None if v.media is None else [m.to_choice() for m in v.media],
+                    link=v.link,
+                    thread=v.thread or None,
                 )
                 for cid, v in self.variants.items()
             },

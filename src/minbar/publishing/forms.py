@@ -69,6 +69,11 @@ def post_input_from(data: QueryDict, time_zone: str) -> PostInput:
         if data.get(f"override_media_{cid}"):
             variant = variants.setdefault(cid, Variant())
             variant.media = media_from(data, f"media_{cid}", f"alt_{cid}_")
+        if data.get(f"override_more_{cid}"):
+            variant = variants.setdefault(cid, Variant())
+            variant.link = data.get(f"link_{cid}", "").strip()
+            variant.thread = split_thread(data.get(f"thread_{cid}", "")) or None
+            variant.first_comment = data.get(f"first_comment_{cid}", "").strip()
     return PostInput(
         text=data.get("text", "").strip(),
         link=data.get("link", "").strip(),

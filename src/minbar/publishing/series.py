@@ -39,6 +39,7 @@ from minbar.publishing.models import (
     TargetState,
 )
 from minbar.publishing.queue import wall_to_utc
+from minbar.publishing.target_media import choices_from
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.models import Membership
 from minbar.workspaces.roles import Perm, has_perm
@@ -65,11 +66,20 @@ def _content(post_input: PostInput) -> dict[str, Any]:
         "link": post_input.link,
         "first_comment": post_input.first_comment,
         "thread": post_input.thread,
+        "media": [{"asset": m.asset, "alt_text": m.alt_text} for m in post_input.media],
         "tags": post_input.tags,
         "notes": post_input.notes,
         "channels": post_input.channel_ids,
         "variants": {
-            str(cid): {"text": v.text, "first_comment": v.first_comment}
+            str(cid): {
+                "text": v.text,
+                "first_comment": v.first_comment,
+                "media": None
+                if v.media is None
+                else [{"asset": m.asset, "alt_text": m.alt_text} for m in v.media],
+                "link": v.link,
+                "thread": v.thread,
+            }
             for cid, v in post_input.variants.items()
         },
     }
@@ -274,9 +284,16 @@ def _input_for(series: PostSeries, number: int) -> PostInput:
         link=content.get("link", ""),
         first_comment=content.get("first_comment", ""),
         thread=list(content.get("thread", [])),
+        media=choices_from(content.get("media") or []),
         channel_ids=[int(c) for c in content.get("channels", [])],
         variants={
-            int(cid): Variant(text=v.get("text"), first_comment=v.get("first_comment", ""))
+            int(cid): Variant(
+                text=v.get("text"),
+                first_comment=v.get("first_comment", ""),
+                media=None if v.get("media") is None else choices_from(v["media"]),
+                link=v.get("link", ""),
+                thread=v.get("thread"),
+            )
             for cid, v in content.get("variants", {}).items()
         },
         tags=list(content.get("tags", [])),

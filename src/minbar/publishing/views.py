@@ -137,6 +137,10 @@ def _compose_context(
                     "text": form.get(f"text_{channel.pk}", ""),
                     "override_media": bool(form.get(f"override_media_{channel.pk}")),
                     "media": _form_media(form, f"media_{channel.pk}", f"alt_{channel.pk}_"),
+                    "override_more": bool(form.get(f"override_more_{channel.pk}")),
+                    "link": form.get(f"link_{channel.pk}", ""),
+                    "thread": form.get(f"thread_{channel.pk}", ""),
+                    "first_comment": form.get(f"first_comment_{channel.pk}", ""),
                 }
             )
         else:
@@ -148,6 +152,12 @@ def _compose_context(
                     "text": target.text if target else "",
                     "override_media": bool(target and target.media_overridden),
                     "media": list(target.media) if target and target.media_overridden else [],
+                    "override_more": bool(
+                        target and (target.link or target.thread or target.first_comment)
+                    ),
+                    "link": target.link if target else "",
+                    "thread": f"\n{THREAD_SEPARATOR}\n".join(target.thread) if target else "",
+                    "first_comment": target.first_comment if target else "",
                 }
             )
     shared = (
@@ -277,8 +287,8 @@ def check(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
                     family=family,
                     caps=check.caps,
                     text=check.text,
-                    link=post_input.link,
-                    thread=post_input.thread,
+                    link=check.link,
+                    thread=check.thread,
                     first_comment=check.first_comment,
                     media=check.media,
                     assets=assets,

@@ -238,3 +238,40 @@ def test_outsider_cannot_see_a_post(world, channels):
     client.force_login(world.charlie)
     assert client.get(f"/w/acme/publishing/posts/{post.pk}/").status_code == 404
     assert client.get(f"/w/globex/publishing/posts/{post.pk}/").status_code == 404
+
+
+def test_a_channel_can_have_its_own_link_thread_and_first_comment(world, channels):
+    from django.http import QueryDict
+
+    from minbar.publishing.forms import post_input_from
+
+    one, two = channels
+    form = QueryDict(mutable=True)
+    form.setlist("channels", [str(one.pk), str(two.pk)])
+    form.update(
+        {
+            "text": "Launch",
+            "link": "https://acme.example/launch",
+            "thread": "Part two",
+            "when": "draft",
+            f"override_more_{two.pk}": "1",
+            f"link_{two.pk}": "https://acme.example/ar",
+            f"thread_{two.pk}": "الجزء الثاني\n---\nالجزء الثالث",  # noqa: RUF001 - Arabic
+            f"first_comment_{two.pk}": "Menu inside",
+        }
+    )
+    post = actions.create_post(
+        Actor(user=world.alice), access_for(world.alice, "acme"), post_input_from(form, "UTC")
+    )
+    first, second = post.targets.order_by("channel__handle")
+    assert (first.effective_link, first.effective_thread) == (
+        "https://acme.example/launch",
+        ["Part two"],
+    )
+    assert second.effective_link == "https://acme.example/ar"
+    assert second.effective_thread == ["الجزء الثاني", "الجزء الثالث"]
+    assert second.effective_first_comment == "Menu inside"
+    snapshot = post.versions.get().snapshot
+    assert {t["channel"]: t["link"] for t in snapshot["targets"]}[
+        two.pk
+    ] == "https://acme.example/ar"
