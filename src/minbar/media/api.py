@@ -150,7 +150,7 @@ def delete_media(request: HttpRequest, slug: str, asset_id: int) -> Status:
 )
 def download_media(request: HttpRequest, slug: str, asset_id: int) -> HttpResponseBase:
     asset = actions.get_asset(api_access(request, slug), asset_id)
-    return views.serve_asset_file(asset, download=True)
+    return views.serve_asset_file(asset, download=True, range_header=request.headers.get("Range"))
 
 
 @router.get(

@@ -9,7 +9,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput
-from minbar.media import actions, processing, queries
+from minbar.media import actions, processing, queries, ranges
 from minbar.media.actions import UploadRefused
 from minbar.media.forms import AssetForm, UploadForm
 from minbar.media.models import Kind, MediaAsset
@@ -211,15 +218,35 @@ def download_name(asset: MediaAsset) -> str:
     return stem + processing.EXTENSIONS.get(asset.mime_type, "")
 
 
-def _serve(name: str, mime_type: str, filename: str, *, download: bool) -> HttpResponseBase:
+def _serve(
+    name: str, mime_type: str, filename: str, *, download: bool, range_header: str | None = None
+) -> HttpResponseBase:
     if not name or not default_storage.exists(name):
         raise Http404
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=mime_type,
-        as_attachment=download,
-        filename=filename,
-    )
+    size = default_storage.size(name)
+    wanted = ranges.parse(range_header, size)
+    response: HttpResponseBase
+    if wanted is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if isinstance(wanted, tuple):
+        first, last = wanted
+        response = StreamingHttpResponse(
+            ranges.chunks(default_storage.open(name, "rb"), first, last),
+            status=206,
+            content_type=mime_type,
+        )
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    else:
+        response = FileResponse(
+            default_storage.open(name, "rb"),
+            content_type=mime_type,
+            as_attachment=download,
+            filename=filename,
+        )
+    response["Accept-Ranges"] = "bytes"
     # Each workspace's files are private: never cached by shared caches, never
     # embedded by other sites, never run as a page.
     response["Cache-Control"] = "private, max-age=3600"
@@ -228,8 +255,16 @@ def _serve(name: str, mime_type: str, filename: str, *, download: bool) -> HttpR
     return response
 
 
-def serve_asset_file(asset: MediaAsset, *, download: bool = False) -> HttpResponseBase:
-    return _serve(asset.file.name or "", asset.mime_type, download_name(asset), download=download)
+def serve_asset_file(
+    asset: MediaAsset, *, download: bool = False, range_header: str | None = None
+) -> HttpResponseBase:
+    return _serve(
+        asset.file.name or "",
+        asset.mime_type,
+        download_name(asset),
+        download=download,
+        range_header=range_header,
+    )
 
 
 def serve_asset_thumbnail(asset: MediaAsset) -> HttpResponseBase:
@@ -242,7 +277,11 @@ def serve_asset_thumbnail(asset: MediaAsset) -> HttpResponseBase:
 @require_GET
 def serve_file(request: HttpRequest, access: WorkspaceAccess, asset_id: int) -> HttpResponseBase:
     asset = _asset_or_404(access, asset_id)
-    return serve_asset_file(asset, download=request.GET.get("download") == "1")
+    return serve_asset_file(
+        asset,
+        download=request.GET.get("download") == "1",
+        range_header=request.headers.get("Range"),
+    )
 
 
 @workspace_view(Perm.VIEW_CONTENT)

@@ -263,3 +263,38 @@ def test_the_page_reads_in_arabic(world):
     response = client.get("/w/acme/media/", headers={"Accept-Language": "ar"})
     assert response.status_code == 200
     assert 'dir="auto">فنجان' in response.content.decode()
+
+
+def test_files_answer_range_requests_so_videos_can_be_sought():
+    from minbar.media import ranges
+
+    assert ranges.parse(None, 100) is None
+    assert ranges.parse("bytes=0-9", 100) == (0, 9)
+    assert ranges.parse("bytes=90-", 100) == (90, 99)
+    assert ranges.parse("bytes=-10", 100) == (90, 99)
+    assert ranges.parse("bytes=95-200", 100) == (95, 99)
+    assert ranges.parse("bytes=100-", 100) is False
+    assert ranges.parse("bytes=0-1,5-6", 100) is None  # several ranges: the whole file
+
+
+def test_a_range_of_a_file_is_a_206_and_past_the_end_a_416(world):
+    data = image_bytes("PNG")
+    asset = _asset(world, "photo.png", data)
+    client = _client(world.bob)
+    whole = client.get(f"/w/acme/media/{asset.pk}/file/")
+    assert whole["Accept-Ranges"] == "bytes"
+    body = whole.getvalue()
+    part = client.get(f"/w/acme/media/{asset.pk}/file/", HTTP_RANGE="bytes=0-7")
+    assert part.status_code == 206
+    assert part["Content-Range"] == f"bytes 0-7/{len(body)}"
+    assert b"".join(part.streaming_content) == body[:8]
+    tail = client.get(f"/w/acme/media/{asset.pk}/file/", HTTP_RANGE="bytes=-4")
+    assert b"".join(tail.streaming_content) == body[-4:]
+    past = client.get(f"/w/acme/media/{asset.pk}/file/", HTTP_RANGE=f"bytes={len(body)}-")
+    assert past.status_code == 416 and past["Content-Range"] == f"bytes */{len(body)}"
+    assert (
+        _client(world.charlie)
+        .get(f"/w/acme/media/{asset.pk}/file/", HTTP_RANGE="bytes=0-7")
+        .status_code
+        == 404
+    )
