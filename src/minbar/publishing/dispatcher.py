@@ -27,12 +27,13 @@ wake up on time, are in :mod:`minbar.publishing.tasks`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import random
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -40,7 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -130,7 +131,8 @@ def reconcile_delay() -> timedelta:
 
 
 def publish_threads() -> int:
-    return max(1, int(_setting("MINBAR_PUBLISH_THREADS", 4)))
+    """Publishing threads per pass: calls in flight at once (each mostly waits)."""
+    return max(1, int(_setting("MINBAR_PUBLISH_THREADS", 16)))
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -437,6 +439,9 @@ class _Pass:
         cutoff = time.monotonic() - 0.5
         self.busy = {cid: at for cid, at in self.busy.items() if at > cutoff}
         return list(self.busy)
+
+    def mark_busy(self, channel_id: int) -> None:
+        self.busy[channel_id] = time.monotonic()
 
     def rules_for(self, channel: Channel) -> tuple[Any, ...]:
         if channel.pk not in self.rules:
@@ -811,18 +816,25 @@ def _fail(target: Target, worker: str | None, error: ConnectorError, message: st
     )
 
 
-def publish_claimed(target: Target, worker: str, notices: list[tuple[int, str]]) -> str:
+def publish_claimed(
+    target: Target,
+    worker: str,
+    notices: list[tuple[int, str]],
+    *,
+    connector_for: Callable[[Channel], Any] | None = None,
+) -> str:
     """Publish one target this worker has claimed and record what happened.
 
     Returns the outcome: published, retry, failed, held, unconfirmed or lost
-    (someone else moved the target meanwhile).
+    (someone else moved the target meanwhile). ``connector_for`` lets a pass
+    reuse one connector per channel (default: a new one).
     """
     from minbar.channels.actions import note_failure, note_success
 
     channel = target.channel
     label = _label(channel)
     try:
-        connector = _connector(channel)
+        connector = (connector_for or _connector)(channel)
         request = build_request(target)
     except Exception as exc:
         # Nothing was sent: say so and stop, rather than retrying a bug.
@@ -936,59 +948,26 @@ def _unconfirmed(target: Target, worker: str, error: OutcomeUnknown) -> str:
 # -- passes ------------------------------------------------------------------------------
 
 
-def _drain(worker: str) -> int:
-    """Claim and publish until nothing is claimable; returns how many targets were handled."""
-    run = _Pass(worker=worker)
-    handled = 0
-    while True:
-        notices: list[tuple[int, str]] = []
-        try:
-            target = _claim_next(run, notices)
-        finally:
-            for target_id, kind in notices:
-                _notify(target_id, kind)
-        if target is None:
-            return handled
-        handled += 1
-        notices = []
-        try:
-            publish_claimed(target, worker, notices)
-        except Exception:
-            # Recording failed (the database went away?): the claim stays and the
-            # reaper recovers it, so nothing is lost. Stop this thread's loop.
-            logger.exception("could not record the outcome of target %s", target.pk)
-            return handled
-        finally:
-            for target_id, kind in notices:
-                _notify(target_id, kind)
-        run.busy.pop(target.channel_id, None)
-
-
-def _drain_in_thread(worker: str) -> int:
-    try:
-        return _drain(worker)
-    finally:
-        connections.close_all()  # this thread's connections only
+_pass_numbers = itertools.count()
 
 
 def dispatch_due(worker_id: str | None = None, *, threads: int | None = None) -> int:
     """One pass: reap, reconcile, then claim and publish everything due. Returns targets handled.
 
-    ``threads`` (default ``MINBAR_PUBLISH_THREADS``, 4) publish in parallel —
-    network calls wait, they do not compute. Inside a transaction (a test, a
+    ``threads`` (default ``MINBAR_PUBLISH_THREADS``, 16) publish in parallel —
+    network calls wait, they do not compute — fed by batch claims
+    (:mod:`minbar.publishing.pipeline`). Inside a transaction (a test, a
     caller's ``atomic``) the pass runs in the calling thread, because other
     threads could not see the uncommitted rows.
     """
+    from minbar.publishing.pipeline import run_pass
+
     reap_stale()
     reconcile_unconfirmed()
     count = publish_threads() if threads is None else max(1, threads)
-    if connection.in_atomic_block:
-        count = 1
-    if count == 1:
-        return _drain(worker_id or worker_name("0"))
-    names = [f"{worker_id}/{n}" if worker_id else worker_name(str(n)) for n in range(count)]
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="minbar-publish") as pool:
-        return sum(pool.map(_drain_in_thread, names))
+    # Unique per pass: two passes of one process (two queue workers) never share a name.
+    worker = worker_id or worker_name(f"p{next(_pass_numbers)}")
+    return run_pass(worker, count)
 
 
 def reap_stale() -> int:
