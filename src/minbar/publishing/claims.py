@@ -36,12 +36,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, F, Sum
 from django.utils.translation import gettext as _
 
 from minbar.channels.models import Channel, Health
 from minbar.connectors.types import RateLimitRule
+from minbar.core.writes import write_transaction
 from minbar.publishing import limits
 from minbar.publishing.models import Post, PostEvent, PostState, Target, TargetState
 
@@ -257,7 +258,7 @@ def mark_posts_publishing(post_ids: Collection[int]) -> int:
     if not post_ids:
         return 0
     ids = sorted(set(post_ids))
-    with transaction.atomic():
+    with write_transaction():
         # Lock in id order, as every multi-post writer must, before touching them.
         list(Post.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
         flying = Target.objects.filter(post_id__in=ids, state=TargetState.PUBLISHING).values(
@@ -297,7 +298,7 @@ def claim_batch(
     postgres = connection.vendor == "postgresql"
     while True:
         moment = now()
-        with transaction.atomic():
+        with write_transaction():
             candidates = (
                 due_targets(moment)
                 .exclude(channel_id__in=set(skip_channels) | set(run.busy_channels()))

@@ -58,6 +58,7 @@ from minbar.connectors.errors import (
 )
 from minbar.connectors.types import MediaItem, PostRequest, PublishResult
 from minbar.core.errors import Conflict
+from minbar.core.writes import write_transaction
 from minbar.publishing import limits
 from minbar.publishing.limits import limit_warnings
 from minbar.publishing.models import Post, PostEvent, PostState, Target, TargetState
@@ -287,7 +288,7 @@ def _transition(
         post_id = Target.objects.filter(pk=target_id).values_list("post_id", flat=True).first()
         if post_id is None:
             return False
-    with transaction.atomic():
+    with write_transaction():
         Post.objects.select_for_update().filter(pk=post_id).order_by().values_list("pk").first()
         rows = Target.objects.filter(pk=target_id, state__in=from_states).order_by()
         if claimed_by is not None:
