@@ -215,19 +215,21 @@ def claimer_is_dead(claimed_by: str) -> bool:
 # -- transitions: one transaction each, with the history event and the post's state ---------
 
 
-def refresh_post_state(post_id: int) -> str | None:
+def refresh_post_state(post_id: int, *, old: str | None = None) -> str | None:
     """Set the post's aggregate state from its targets'; call inside the transition's transaction.
 
     The post row is locked first, so two workers finishing two targets of one
-    post at the same moment cannot leave it showing an older combination.
+    post at the same moment cannot leave it showing an older combination. A
+    caller that already holds the lock passes the state it read as ``old``.
     """
-    old = (
-        Post.objects.select_for_update()
-        .filter(pk=post_id)
-        .order_by()
-        .values_list("state", flat=True)
-        .first()
-    )
+    if old is None:
+        old = (
+            Post.objects.select_for_update()
+            .filter(pk=post_id)
+            .order_by()
+            .values_list("state", flat=True)
+            .first()
+        )
     if old is None:
         return None
     rows = (
@@ -289,15 +291,29 @@ def _transition(
         if post_id is None:
             return False
     with write_transaction():
-        Post.objects.select_for_update().filter(pk=post_id).order_by().values_list("pk").first()
+        post_state = (
+            Post.objects.select_for_update()
+            .filter(pk=post_id)
+            .order_by()
+            .values_list("state", flat=True)
+            .first()
+        )
+        if post_state is None:
+            return False
         rows = Target.objects.filter(pk=target_id, state__in=from_states).order_by()
         if claimed_by is not None:
             rows = rows.filter(claimed_by=claimed_by)
         if condition is not None:
             rows = rows.filter(condition)
-        from_state = rows.select_for_update().values_list("state", flat=True).first()
-        if from_state is None:
-            return False
+        if len(from_states) == 1:
+            # One state it can come from: the conditional UPDATE alone decides (and
+            # locks the row), no need to read it first.
+            from_state = str(from_states[0])
+        else:
+            found = rows.select_for_update().values_list("state", flat=True).first()
+            if found is None:
+                return False
+            from_state = str(found)
         if (
             rows.filter(state=from_state).update(
                 state=to_state, updated_at=now(), **(changes or {})
@@ -315,7 +331,7 @@ def _transition(
             message=message,
             data=data or {},
         )
-        refresh_post_state(post_id)
+        refresh_post_state(post_id, old=str(post_state))
     return True
 
 
