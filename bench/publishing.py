@@ -546,8 +546,8 @@ def main() -> None:
     parser.add_argument(
         "--backend",
         choices=("sqlite", "postgres", "both", "postgres-only"),
-        default="sqlite",
-        help="embedded SQLite (default), distributed PostgreSQL + Redis, or both",
+        default=None,
+        help="embedded SQLite (default; both with --full), distributed PostgreSQL + Redis",
     )
     parser.add_argument(
         "--postgres", default="postgresql://postgres@127.0.0.1:5432", help="server (trust auth)"
@@ -564,8 +564,8 @@ def main() -> None:
         args.base_posts, args.base_channels = 200, 20
         args.rate, args.seconds, args.steady_channels = 100.0, 120.0, 500
         args.kill_posts, args.kill_channels = 2000, 100
-        if args.backend == "sqlite":
-            args.backend = "both"
+    if args.backend is None:
+        args.backend = "both" if args.full else "sqlite"
     for posts, channels in (
         (args.posts, args.channels),
         (args.base_posts, args.base_channels),
