@@ -52,6 +52,7 @@ class Config:
     secure_cookies: bool = False
     log_level: str = "INFO"
     allow_private_urls: bool = False
+    publish_threads: int = 16
 
     @property
     def is_production(self) -> bool:
@@ -265,4 +266,5 @@ def load(environ: dict[str, str] | None = None) -> Config:
         secure_cookies=_bool(env, "MINBAR_SECURE_COOKIES", base_url.startswith("https://")),
         log_level=log_level,
         allow_private_urls=_bool(env, "MINBAR_ALLOW_PRIVATE_URLS", False),
+        publish_threads=_int(env, "MINBAR_PUBLISH_THREADS", 16, 1, 256),
     )

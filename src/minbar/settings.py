@@ -29,6 +29,8 @@ MINBAR_BASE_URL = MINBAR.base_url
 MINBAR_PORT = MINBAR.port
 MINBAR_ENV = MINBAR.env
 MINBAR_QUEUE_URL = MINBAR.queue_url
+# Publishing threads per dispatcher pass (minbar.publishing.pipeline).
+MINBAR_PUBLISH_THREADS = MINBAR.publish_threads
 MINBAR_DATABASE_URL = MINBAR.database_url
 MINBAR_TRUSTED_PROXIES = MINBAR.trusted_proxy_count
 MINBAR_ENCRYPTION_KEYS = MINBAR.encryption_keys

@@ -27,12 +27,13 @@ wake up on time, are in :mod:`minbar.publishing.tasks`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import random
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -40,7 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,6 +58,7 @@ from minbar.connectors.errors import (
 )
 from minbar.connectors.types import PostRequest, PublishResult
 from minbar.core.errors import Conflict
+from minbar.core.writes import write_transaction
 from minbar.publishing import limits
 from minbar.publishing.limits import limit_warnings
 from minbar.publishing.models import Post, PostEvent, PostState, Target, TargetState
@@ -130,7 +132,8 @@ def reconcile_delay() -> timedelta:
 
 
 def publish_threads() -> int:
-    return max(1, int(_setting("MINBAR_PUBLISH_THREADS", 4)))
+    """Publishing threads per pass: calls in flight at once (each mostly waits)."""
+    return max(1, int(_setting("MINBAR_PUBLISH_THREADS", 16)))
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -212,19 +215,21 @@ def claimer_is_dead(claimed_by: str) -> bool:
 # -- transitions: one transaction each, with the history event and the post's state ---------
 
 
-def refresh_post_state(post_id: int) -> str | None:
+def refresh_post_state(post_id: int, *, old: str | None = None) -> str | None:
     """Set the post's aggregate state from its targets'; call inside the transition's transaction.
 
     The post row is locked first, so two workers finishing two targets of one
-    post at the same moment cannot leave it showing an older combination.
+    post at the same moment cannot leave it showing an older combination. A
+    caller that already holds the lock passes the state it read as ``old``.
     """
-    old = (
-        Post.objects.select_for_update()
-        .filter(pk=post_id)
-        .order_by()
-        .values_list("state", flat=True)
-        .first()
-    )
+    if old is None:
+        old = (
+            Post.objects.select_for_update()
+            .filter(pk=post_id)
+            .order_by()
+            .values_list("state", flat=True)
+            .first()
+        )
     if old is None:
         return None
     rows = (
@@ -285,16 +290,30 @@ def _transition(
         post_id = Target.objects.filter(pk=target_id).values_list("post_id", flat=True).first()
         if post_id is None:
             return False
-    with transaction.atomic():
-        Post.objects.select_for_update().filter(pk=post_id).order_by().values_list("pk").first()
+    with write_transaction():
+        post_state = (
+            Post.objects.select_for_update()
+            .filter(pk=post_id)
+            .order_by()
+            .values_list("state", flat=True)
+            .first()
+        )
+        if post_state is None:
+            return False
         rows = Target.objects.filter(pk=target_id, state__in=from_states).order_by()
         if claimed_by is not None:
             rows = rows.filter(claimed_by=claimed_by)
         if condition is not None:
             rows = rows.filter(condition)
-        from_state = rows.select_for_update().values_list("state", flat=True).first()
-        if from_state is None:
-            return False
+        if len(from_states) == 1:
+            # One state it can come from: the conditional UPDATE alone decides (and
+            # locks the row), no need to read it first.
+            from_state = str(from_states[0])
+        else:
+            found = rows.select_for_update().values_list("state", flat=True).first()
+            if found is None:
+                return False
+            from_state = str(found)
         if (
             rows.filter(state=from_state).update(
                 state=to_state, updated_at=now(), **(changes or {})
@@ -312,7 +331,7 @@ def _transition(
             message=message,
             data=data or {},
         )
-        refresh_post_state(post_id)
+        refresh_post_state(post_id, old=str(post_state))
     return True
 
 
@@ -440,6 +459,9 @@ class _Pass:
         cutoff = time.monotonic() - 0.5
         self.busy = {cid: at for cid, at in self.busy.items() if at > cutoff}
         return list(self.busy)
+
+    def mark_busy(self, channel_id: int) -> None:
+        self.busy[channel_id] = time.monotonic()
 
     def rules_for(self, channel: Channel) -> tuple[Any, ...]:
         if channel.pk not in self.rules:
@@ -800,18 +822,25 @@ def _fail(target: Target, worker: str | None, error: ConnectorError, message: st
     )
 
 
-def publish_claimed(target: Target, worker: str, notices: list[tuple[int, str]]) -> str:
+def publish_claimed(
+    target: Target,
+    worker: str,
+    notices: list[tuple[int, str]],
+    *,
+    connector_for: Callable[[Channel], Any] | None = None,
+) -> str:
     """Publish one target this worker has claimed and record what happened.
 
     Returns the outcome: published, retry, failed, held, unconfirmed or lost
-    (someone else moved the target meanwhile).
+    (someone else moved the target meanwhile). ``connector_for`` lets a pass
+    reuse one connector per channel (default: a new one).
     """
     from minbar.channels.actions import note_failure, note_success
 
     channel = target.channel
     label = _label(channel)
     try:
-        connector = _connector(channel)
+        connector = (connector_for or _connector)(channel)
         request = build_request(target)
     except Exception as exc:
         # Nothing was sent: say so and stop, rather than retrying a bug.
@@ -925,59 +954,26 @@ def _unconfirmed(target: Target, worker: str, error: OutcomeUnknown) -> str:
 # -- passes ------------------------------------------------------------------------------
 
 
-def _drain(worker: str) -> int:
-    """Claim and publish until nothing is claimable; returns how many targets were handled."""
-    run = _Pass(worker=worker)
-    handled = 0
-    while True:
-        notices: list[tuple[int, str]] = []
-        try:
-            target = _claim_next(run, notices)
-        finally:
-            for target_id, kind in notices:
-                _notify(target_id, kind)
-        if target is None:
-            return handled
-        handled += 1
-        notices = []
-        try:
-            publish_claimed(target, worker, notices)
-        except Exception:
-            # Recording failed (the database went away?): the claim stays and the
-            # reaper recovers it, so nothing is lost. Stop this thread's loop.
-            logger.exception("could not record the outcome of target %s", target.pk)
-            return handled
-        finally:
-            for target_id, kind in notices:
-                _notify(target_id, kind)
-        run.busy.pop(target.channel_id, None)
-
-
-def _drain_in_thread(worker: str) -> int:
-    try:
-        return _drain(worker)
-    finally:
-        connections.close_all()  # this thread's connections only
+_pass_numbers = itertools.count()
 
 
 def dispatch_due(worker_id: str | None = None, *, threads: int | None = None) -> int:
     """One pass: reap, reconcile, then claim and publish everything due. Returns targets handled.
 
-    ``threads`` (default ``MINBAR_PUBLISH_THREADS``, 4) publish in parallel —
-    network calls wait, they do not compute. Inside a transaction (a test, a
+    ``threads`` (default ``MINBAR_PUBLISH_THREADS``, 16) publish in parallel —
+    network calls wait, they do not compute — fed by batch claims
+    (:mod:`minbar.publishing.pipeline`). Inside a transaction (a test, a
     caller's ``atomic``) the pass runs in the calling thread, because other
     threads could not see the uncommitted rows.
     """
+    from minbar.publishing.pipeline import run_pass
+
     reap_stale()
     reconcile_unconfirmed()
     count = publish_threads() if threads is None else max(1, threads)
-    if connection.in_atomic_block:
-        count = 1
-    if count == 1:
-        return _drain(worker_id or worker_name("0"))
-    names = [f"{worker_id}/{n}" if worker_id else worker_name(str(n)) for n in range(count)]
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="minbar-publish") as pool:
-        return sum(pool.map(_drain_in_thread, names))
+    # Unique per pass: two passes of one process (two queue workers) never share a name.
+    worker = worker_id or worker_name(f"p{next(_pass_numbers)}")
+    return run_pass(worker, count)
 
 
 def reap_stale() -> int:

@@ -16,7 +16,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,6 +26,7 @@ from django.utils.text import slugify
 
 from minbar.connectors.types import RateLimitRule, TextCounting
 from minbar.core.errors import Conflict, InvalidInput, NotFound
+from minbar.core.writes import write_transaction
 from minbar.sandbox import clock, content
 from minbar.sandbox.audience import (
     DEFAULT_ARABIC_SHARE,
@@ -194,8 +195,15 @@ def authenticate(token: str) -> SandboxAccount | None:
     return SandboxAccount.objects.filter(token_hash=hash_token(token)).first()
 
 
+# generate_audience keeps 16 audiences; a server with many small test accounts
+# (a benchmark's hundreds of 30-people audiences) would rebuild one on every post.
+SMALL_AUDIENCE = 200
+_small_audience = lru_cache(maxsize=1024)(generate_audience.__wrapped__)
+
+
 def audience_for(account: SandboxAccount) -> Audience:
-    return generate_audience(
+    build = _small_audience if account.audience_size <= SMALL_AUDIENCE else generate_audience
+    return build(
         AudienceParams(
             seed=account.seed,
             size=account.audience_size,
@@ -330,7 +338,7 @@ def _release_locked(account: SandboxAccount, now: datetime) -> int:
 
 def release(account: SandboxAccount, now: datetime | None = None) -> int:
     """Release every event whose simulated time has come; the number released."""
-    with transaction.atomic():
+    with write_transaction():
         fresh = _locked(account)
         count = _release_locked(fresh, now or clock.now())
         if count and fresh.webhook_url:
@@ -608,6 +616,7 @@ def publish(
     reply_event: SandboxEvent | None = None
     if reply_to:
         if reply_to.startswith("e"):
+            release(account)  # an event that just came due can be answered
             reply_event = find_event(account, reply_to)
             if reply_event.kind not in ANSWERABLE:
                 raise InvalidInput(
@@ -641,7 +650,7 @@ def publish(
         links_clickable=spec.links_clickable,
     )
     try:
-        with transaction.atomic():
+        with write_transaction():
             fresh = _locked(account)
             existing = post_by_key(fresh, key)
             if existing is not None:
@@ -901,7 +910,7 @@ def current_limits(account: SandboxAccount) -> Decision:
 
 def consume_request(account: SandboxAccount, *, publish: bool = False) -> Decision:
     """Count a request against the limits and decide its injected fault, if any."""
-    with transaction.atomic():
+    with write_transaction():
         fresh = _locked(account)
         now = clock.now()
         faults = faults_of(fresh)

@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -226,6 +228,73 @@ def _shared_tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+_clients: dict[tuple[int, str], httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(base_url: str) -> httpx.Client:
+    """One keep-alive client per sandbox address (and process), shared by every connector.
+
+    A new connection per call costs a TCP handshake and the server's
+    connection set-up on both sides, for every post; kept-alive connections are
+    reused by whichever thread calls next (httpx's pool is thread-safe). Keyed by
+    process id too, so a forked process never shares a parent's sockets.
+    """
+    key = (os.getpid(), base_url)
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = httpx.Client(
+                    base_url=base_url,
+                    follow_redirects=False,
+                    verify=_shared_tls(),
+                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+                    # Accounts share the client: never a cookie from one call in another.
+                    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                )
+                _clients[key] = client
+    return client
+
+
+class _Session:
+    """One connector's calls over a client: its own headers and timeout.
+
+    A shared client stays open for the next call; a client of its own (a test's
+    transport) is closed when the calls are done.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        headers: dict[str, str],
+        timeout: httpx.Timeout,
+        *,
+        owned: bool,
+    ) -> None:
+        self._client, self._headers, self._timeout, self._owned = client, headers, timeout, owned
+
+    def __enter__(self) -> _Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._owned:
+            self._client.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return self._client.request(
+            method, path, json=json, params=params, headers=self._headers, timeout=self._timeout
+        )
+
+
 class SandboxConnector(Connector):
     network = "sandbox"
     capabilities = CAPABILITIES
@@ -285,7 +354,7 @@ class SandboxConnector(Connector):
             check_outbound_url(base)  # any other address is an outbound call like any other
         return base + API_PREFIX
 
-    def _client(self, *, auth: bool = True) -> httpx.Client:
+    def _client(self, *, auth: bool = True) -> _Session:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if auth:
             token = self.credentials.secrets.get("access_token", "")
@@ -294,19 +363,21 @@ class SandboxConnector(Connector):
                     httpx.Response(401, text="no sandbox token"), network=LABEL
                 )
             headers["Authorization"] = f"Bearer {token}"
+        timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
         factory = type(self).default_transport
-        return httpx.Client(
+        if self._transport is None and factory is None:
+            return _Session(_shared_client(self._api_url()), headers, timeout, owned=False)
+        client = httpx.Client(
             base_url=self._api_url(),
-            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
-            headers=headers,
             follow_redirects=False,
             verify=_shared_tls(),
             transport=self._transport or (factory() if factory else None),
         )
+        return _Session(client, headers, timeout, owned=True)
 
     def _call(
         self,
-        client: httpx.Client,
+        client: _Session,
         method: str,
         path: str,
         *,
@@ -421,7 +492,7 @@ class SandboxConnector(Connector):
     # -- publishing --------------------------------------------------------------
 
     def _create(
-        self, client: httpx.Client, body: dict[str, Any], *, path: str = "/posts"
+        self, client: _Session, body: dict[str, Any], *, path: str = "/posts"
     ) -> dict[str, Any]:
         response = self._call(client, "POST", path, json=body, writes=True)
         assert response is not None

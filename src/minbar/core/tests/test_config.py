@@ -139,3 +139,11 @@ def test_check_config_reports_an_unreachable_queue(tmp_path):
     assert result.returncode == 1
     assert "database               reachable" in result.stdout
     assert "queue                  unreachable:" in result.stderr
+
+
+def test_publishing_threads_default_to_16_and_must_be_a_sane_number(tmp_path):
+    assert load({"MINBAR_DATA_DIR": str(tmp_path)}).publish_threads == 16
+    env = {"MINBAR_DATA_DIR": str(tmp_path), "MINBAR_PUBLISH_THREADS": "32"}
+    assert load(env).publish_threads == 32
+    with pytest.raises(ConfigError, match="MINBAR_PUBLISH_THREADS"):
+        load({**env, "MINBAR_PUBLISH_THREADS": "0"})

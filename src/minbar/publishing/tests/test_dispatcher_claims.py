@@ -30,7 +30,7 @@ from django.db import connection
 from minbar.channels.models import Channel
 from minbar.connectors.sandbox import capabilities_for
 from minbar.connectors.types import RateLimitRule
-from minbar.publishing import dispatcher, limits
+from minbar.publishing import claims, dispatcher, limits
 from minbar.publishing.models import Post, PostEvent, PostState, Target, TargetState
 from minbar.publishing.tests.test_dispatcher_helpers import ROOT, clean_env, stopped_on_failure
 
@@ -43,17 +43,26 @@ def _limited(channel: Channel):
     return replace(capabilities_for("x"), rate_limits=(RULE,))
 
 
+def claim_some(run: dispatcher._Pass, batch: int) -> list[Target]:
+    """One claim: a single target (``_claim_next``) or a batch (``claims.claim_batch``)."""
+    if batch == 1:
+        target = dispatcher._claim_next(run, [])
+        return [] if target is None else [target]
+    return claims.claim_batch(run, batch, [])
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("batch", [1, 4], ids=["single", "batch"])
 def test_concurrent_claims_never_share_a_target_and_respect_a_shared_limit(
-    world, settings, monkeypatch, tmp_path
+    world, settings, monkeypatch, tmp_path, batch
 ):
     if connection.vendor == "postgresql":
-        _postgres_threads(world, settings, monkeypatch)
+        _postgres_threads(world, settings, monkeypatch, batch)
     else:
-        _sqlite_processes(tmp_path)
+        _sqlite_processes(tmp_path, batch)
 
 
-def _postgres_threads(world, settings, monkeypatch) -> None:
+def _postgres_threads(world, settings, monkeypatch, batch: int) -> None:
     settings.MINBAR_PUBLISH_CHANNEL_CONCURRENCY = 100
     settings.MINBAR_LATE_CUTOFF_MINUTES = None
     monkeypatch.setattr(limits, "capabilities_of", _limited)
@@ -77,8 +86,8 @@ def _postgres_threads(world, settings, monkeypatch) -> None:
         try:
             start.wait(timeout=10)
             run = dispatcher._Pass(worker=worker)
-            while (target := dispatcher._claim_next(run, [])) is not None:
-                mine.append(target.pk)
+            while got := claim_some(run, batch):
+                mine += [target.pk for target in got]
                 time.sleep(PUBLISH_SECONDS)  # the publish call, between two claims
         except BaseException as exc:
             errors.append(exc)
@@ -144,14 +153,14 @@ while time.time() < start_at:
     time.sleep(0.001)
 run = dispatcher._Pass(worker=sys.argv[2])
 mine = []
-while (target := dispatcher._claim_next(run, [])) is not None:
-    mine.append(target.pk)
+while got := t.claim_some(run, int(sys.argv[3])):
+    mine += [target.pk for target in got]
     time.sleep(t.PUBLISH_SECONDS)  # the publish call, between two claims
 print(json.dumps(mine))
 """
 
 
-def _sqlite_processes(tmp_path: Path) -> None:
+def _sqlite_processes(tmp_path: Path, batch: int) -> None:
     env = clean_env(MINBAR_DATA_DIR=str(tmp_path))
     for script in (
         None,
@@ -162,7 +171,7 @@ def _sqlite_processes(tmp_path: Path) -> None:
     start_at = time.time() + 3  # all claimers are connected and waiting by then
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, str(start_at), f"p{n}"],
+            [sys.executable, "-c", CLAIMER, str(start_at), f"p{n}", str(batch)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
