@@ -239,6 +239,8 @@ class Interaction:
     ref: RemoteRef | None = None  # how to reply to it
     language: str = ""
     conversation_id: str = ""  # direct messages
+    # The author removed it on the network (a push such as Meta's "verb": "remove").
+    deleted: bool = False
 
 
 @dataclass(frozen=True)

@@ -216,10 +216,17 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
     }
     for interaction in inbox:
         item = existing.get(interaction.remote_id)
-        if item is not None and interaction.text and interaction.text != item.text:
+        if item is None:
+            continue
+        if interaction.deleted:
+            if item.deleted_at is None:
+                Item.objects.filter(pk=item.pk).update(deleted_at=timezone.now())
+                result.updated += 1
+        elif interaction.text and interaction.text != item.text:
             _reflect_edit(item, interaction.text)
             result.updated += 1
-    fresh = [i for i in inbox if i.remote_id not in existing]
+    # Something removed before Minbar ever saw it is not worth an item.
+    fresh = [i for i in inbox if i.remote_id not in existing and not i.deleted]
     if fresh:
         created = _create_items(channel, fresh, contacts)
         result.created = len(created)

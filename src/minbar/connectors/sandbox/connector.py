@@ -634,6 +634,7 @@ class SandboxConnector(Connector):
             ref=RemoteRef(remote_id, str(item.get("url") or "")) if kind in REPLYABLE else None,
             language=str(item.get("language") or ""),
             conversation_id=str(item.get("conversation_id") or ""),
+            deleted=bool(item.get("deleted")),
         )
 
     def _page(self, path: str, params: dict[str, str]) -> Page[Interaction]:

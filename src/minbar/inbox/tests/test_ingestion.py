@@ -124,3 +124,14 @@ def test_a_batch_racing_another_worker_keeps_the_items_still_new(world, channel)
     made = ingestion._create_items(channel, [_comment("e1"), _comment("e2", author="u2")], contacts)
     assert [item.remote_id for item in made] == ["e2"]
     assert Item.objects.filter(channel=channel).count() == 2
+
+
+def test_a_removal_on_the_network_is_reflected_and_an_unseen_one_is_ignored(world, channel):
+    from dataclasses import replace
+
+    ingestion.ingest(channel, [_comment("e1", "Rude words")])
+    got = ingestion.ingest(channel, [replace(_comment("e1"), deleted=True)])
+    item = Item.objects.get(remote_id="e1")
+    assert got.updated == 1 and item.deleted_at is not None and not item.answerable
+    ingestion.ingest(channel, [replace(_comment("e2"), deleted=True)])
+    assert not Item.objects.filter(remote_id="e2").exists()
