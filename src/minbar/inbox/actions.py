@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from minbar.accounts.models import User
 from minbar.audit.actions import record
-from minbar.connectors.errors import ConnectorError, NotSupported, OutcomeUnknown
-from minbar.connectors.types import PostRequest, RemoteRef
+from minbar.connectors.errors import ConnectorError, NotSupported, OutcomeUnknown, Rejected
+from minbar.connectors.types import MediaItem, PostRequest, RemoteRef
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.inbox.models import (
@@ -151,8 +152,20 @@ def add_note(actor: Actor, access: WorkspaceAccess, item_id: int, body: str) -> 
     return note
 
 
-def reply(actor: Actor, access: WorkspaceAccess, item_id: int, text: str) -> Reply:
-    """Answer on the network, in the thread. The reply is stored first and kept whatever happens."""
+def reply(
+    actor: Actor,
+    access: WorkspaceAccess,
+    item_id: int,
+    text: str,
+    media_ids: Sequence[int] = (),
+) -> Reply:
+    """Answer on the network, in the thread. The reply is stored first and kept whatever happens.
+
+    ``media_ids`` are files of the workspace's media library, sent where the network
+    takes media in replies (each prepared to its rules, as for posts).
+    """
+    from minbar.publishing.target_media import load_assets
+
     item = _engaging(access, item_id)
     text = text.strip()
     if not text:
@@ -161,7 +174,12 @@ def reply(actor: Actor, access: WorkspaceAccess, item_id: int, text: str) -> Rep
         raise Conflict(
             _("This item cannot be answered on %(network)s.") % {"network": item.channel.network}
         )
-    answer = Reply.objects.create(item=item, author=actor.user, text=text)
+    wanted = list(dict.fromkeys(int(i) for i in media_ids))
+    assets = load_assets(access.workspace.pk, wanted)
+    if len(assets) != len(wanted):
+        raise NotFound(_("One of the media files is not in this workspace's library."))
+    media = [{"asset": pk, "alt_text": assets[pk].alt_text} for pk in wanted]
+    answer = Reply.objects.create(item=item, author=actor.user, text=text, media=media)
     record(actor, "inbox.replied", workspace=access.workspace, data={"item": item.pk})
     send_reply(answer, item)
     return answer
@@ -179,13 +197,36 @@ def retry_reply(actor: Actor, access: WorkspaceAccess, reply_id: int) -> Reply:
     return answer
 
 
+def _reply_media(answer: Reply, connector: Any) -> tuple[MediaItem, ...]:
+    from minbar.media.processing import prepare_for
+    from minbar.publishing.target_media import load_assets
+
+    if not answer.media:
+        return ()
+    caps = connector.account_capabilities()
+    assets = load_assets(answer.item.workspace_id, [int(m["asset"]) for m in answer.media])
+    items = []
+    for chosen in answer.media:
+        asset = assets.get(int(chosen["asset"]))
+        if asset is None:
+            raise Rejected(_("A media file of this reply was deleted from the library."))
+        asset.alt_text = str(chosen.get("alt_text") or asset.alt_text)
+        items.append(prepare_for(asset, caps.media, network=caps.label).as_media_item())
+    return tuple(items)
+
+
 def send_reply(answer: Reply, item: Item) -> None:
     from minbar.channels.actions import connector_for, note_failure
 
     try:
-        result = connector_for(item.channel).reply(
+        connector = connector_for(item.channel)
+        try:
+            media = _reply_media(answer, connector)
+        except InvalidInput as exc:  # a file that cannot be made to fit this network
+            raise Rejected(exc.message) from exc
+        result = connector.reply(
             RemoteRef(item.reply_remote_id, item.reply_url),
-            PostRequest(text=answer.text, idempotency_key=answer.idempotency_key),
+            PostRequest(text=answer.text, media=media, idempotency_key=answer.idempotency_key),
         )
     except OutcomeUnknown as exc:
         answer.state, answer.error_message, answer.error_detail = (
@@ -199,7 +240,7 @@ def send_reply(answer: Reply, item: Item) -> None:
             exc.message,
             exc.detail,
         )
-        if not isinstance(exc, NotSupported):
+        if not isinstance(exc, NotSupported | Rejected):
             note_failure(item.channel, exc)
     else:
         answer.state, answer.remote_id, answer.url = ReplyState.SENT, result.remote_id, result.url

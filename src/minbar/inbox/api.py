@@ -58,6 +58,7 @@ class ReplyOut(Schema):
 
 class ReplyIn(Schema):
     text: str = ""
+    media: list[int] = []  # files of the workspace's media library
 
 
 class ChangeIn(Schema):
@@ -103,7 +104,7 @@ def get_item(request: HttpRequest, slug: str, item_id: int) -> Item:
 )
 def reply(request: HttpRequest, slug: str, item_id: int, payload: ReplyIn) -> Status:
     access = api_access(request, slug)
-    answer: Reply = actions.reply(api_actor(request), access, item_id, payload.text)
+    answer: Reply = actions.reply(api_actor(request), access, item_id, payload.text, payload.media)
     return Status(201, answer)
 
 

@@ -254,6 +254,8 @@ class Reply(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     text = models.TextField()
+    # Library files sent with it: [{"asset": id, "alt_text": ...}].
+    media = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=12, choices=ReplyState.choices, default=ReplyState.SENDING)
     idempotency_key = models.CharField(max_length=64, unique=True, default=new_key)
     remote_id = models.CharField(max_length=300, blank=True, default="")

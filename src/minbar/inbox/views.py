@@ -38,6 +38,7 @@ from minbar.inbox.models import (
     Status,
 )
 from minbar.inbox.rules import normalize
+from minbar.media.models import MediaAsset
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
@@ -205,6 +206,9 @@ def _detail_context(
         "can_hide": caps.can_hide and item.deleted_at is None,
         "can_delete": caps.can_delete_interactions and item.deleted_at is None,
         "loaded_at": timezone.now().isoformat(),
+        "library": MediaAsset.objects.filter(workspace=access.workspace).order_by("-created_at")[
+            :30
+        ],
         "draft": draft,
     }
 
@@ -323,7 +327,13 @@ def reply(request: HttpRequest, access: WorkspaceAccess, item_id: int) -> HttpRe
         context = _detail_context(request, access, item, draft=text) | {"answered_since": answered}
         return render(request, "inbox/detail.html", context, status=409)
     try:
-        answer = actions.reply(actor, access, item_id, text)
+        answer = actions.reply(
+            actor,
+            access,
+            item_id,
+            text,
+            [int(v) for v in request.POST.getlist("media") if v.isdigit()],
+        )
     except ActionError as exc:
         messages.error(request, exc.message)
     else:

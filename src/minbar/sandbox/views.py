@@ -471,6 +471,7 @@ def _reply(call: Call) -> HttpResponse:
     published = actions.publish(
         call.account,
         text=str(call.body.get("text") or ""),
+        media=actions.parse_media(call.body.get("media")),
         reply_to=event.remote_id,
         idempotency_key=_idempotency_key(call.request, call.body),
         language=str(call.body.get("language") or ""),

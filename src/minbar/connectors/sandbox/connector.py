@@ -683,6 +683,7 @@ class SandboxConnector(Connector):
         if to.remote_id.startswith("e"):
             body = {
                 "text": request.text,
+                "media": [_media_json(m) for m in request.media],
                 "language": request.language,
                 "idempotency_key": request.idempotency_key,
             }

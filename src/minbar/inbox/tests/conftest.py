@@ -6,6 +6,7 @@ import pytest
 
 from minbar.connectors.bluesky.tests.conftest import atproto_network  # noqa: F401 - fixture
 from minbar.connectors.mastodon.tests.conftest import fan, mastodon_server, mock  # noqa: F401
+from minbar.media.tests.conftest import media_root  # noqa: F401 - fixture
 from minbar.publishing.tests.test_dispatcher_helpers import sandbox_channel
 from minbar.sandbox.tests.helpers import route_sandbox_in_process
 

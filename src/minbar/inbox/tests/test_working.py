@@ -312,3 +312,26 @@ def test_more_filters_vip_language_links_and_dates(world, items):
     ).content.decode()
     assert "Where is the shop?" in same_day
     assert member.get("/w/acme/inbox/", {"since": "yesterday"}).status_code == 200
+
+
+def test_a_reply_can_carry_an_image_from_the_library(world, busy_channel, media_root):
+    from minbar.media import actions as media_actions
+    from minbar.media.tests.conftest import image_bytes, upload
+    from minbar.sandbox.models import SandboxPost
+
+    channel = busy_channel
+    connector_for(channel).publish(PostRequest(text="Show us your cup"))
+    sandbox_actions.advance(sandbox_account(channel), 2 * 86400)
+    ingestion.due_channels(datetime.now(UTC))
+    ingestion.poll_channel(channel.pk)
+    comment = Item.objects.filter(channel=channel, kind="comment").first()
+    assert comment is not None
+    asset = media_actions.upload(
+        *_as(world.bob), [upload("cup.png", image_bytes("PNG"))], alt_text="Our latte art"
+    )[0].asset
+    answer = actions.reply(*_as(world.bob), comment.pk, "Here is ours", [asset.pk])
+    assert answer.state == ReplyState.SENT, answer.error_message
+    sent = SandboxPost.objects.get(text="Here is ours")
+    assert [m["alt_text"] for m in sent.media] == ["Our latte art"]
+    with pytest.raises(NotFound):
+        actions.reply(*_as(world.bob), comment.pk, "Nope", [999999])
