@@ -370,3 +370,42 @@ def seed_demo() -> DemoCredentials:
     path.write_text(json.dumps(creds.as_dict(), indent=2, ensure_ascii=False) + "\n")
     path.chmod(0o600)
     return creds
+
+
+def warm_up_inbox(answers_per_brand: int = 2) -> int:
+    """Bring the sandbox audience's comments into each brand's inbox and answer a few.
+
+    Runs once the demo server is up (the sandbox network is served by it): each
+    brand's channels are read, and the person complaints go to answers the oldest
+    open questions with the brand's first saved reply, so the response metrics show
+    something real. Returns how many replies it sent; answering again is skipped.
+    """
+    from minbar.inbox import actions as inbox_actions
+    from minbar.inbox import ingestion
+    from minbar.inbox.models import Item, SavedReply
+
+    sent = 0
+    for slug, setup in INBOX_SETUP.items():
+        workspace = Workspace.objects.filter(slug=slug).first()
+        if workspace is None:
+            continue
+        for channel in Channel.objects.filter(workspace=workspace, network="sandbox"):
+            ingestion.due_channels(timezone.now())
+            ingestion.poll_channel(channel.pk)
+        already = Item.objects.filter(workspace=workspace, first_response_at__isnull=False)
+        if already.exists():
+            continue
+        person = User.objects.filter(username=setup.complaints_to).first()
+        saved = SavedReply.objects.filter(workspace=workspace).order_by("pk").first()
+        if person is None or saved is None:
+            continue
+        actor, access = Actor(user=person, via="system"), access_for(person, slug)
+        waiting = Item.objects.filter(
+            workspace=workspace, status="open", first_response_at__isnull=True
+        ).exclude(reply_remote_id="")
+        for item in waiting.order_by("remote_created_at")[:answers_per_brand]:
+            answer = inbox_actions.reply(
+                actor, access, item.pk, inbox_actions.fill(saved, item, person)
+            )
+            sent += int(answer.state == "sent")
+    return sent

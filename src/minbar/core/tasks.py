@@ -23,3 +23,11 @@ def purge_security_rows() -> dict[str, int]:
 @db_periodic_task(crontab(minute="17", hour="3"))
 def purge_security_rows_daily() -> dict[str, int]:
     return _purge()
+
+
+@db_task()
+def demo_inbox_warm_up() -> int:
+    """The demo's inbox fills and a member answers a few items once the server is up."""
+    from minbar.core.demo import warm_up_inbox
+
+    return warm_up_inbox()

@@ -134,3 +134,24 @@ def test_dates_and_numbers_follow_the_users_language(world):
         assert template.render(context) == "5 مارس 2026، 14:30 1٬234٬567"
     with translation.override("en"):
         assert template.render(context) == "March 5, 2026, 2:30 p.m. 1,234,567"
+
+
+@pytest.mark.django_db
+def test_the_demo_inbox_fills_and_a_member_answers(settings, tmp_path, monkeypatch):
+    from minbar.core.demo import warm_up_inbox
+    from minbar.inbox.models import Item
+    from minbar.sandbox import actions as sandbox_actions
+    from minbar.sandbox.models import SandboxAccount
+    from minbar.sandbox.tests.helpers import route_sandbox_in_process
+
+    settings.DATA_DIR = tmp_path
+    route_sandbox_in_process(monkeypatch)
+    seed_demo()
+    for account in SandboxAccount.objects.all():
+        sandbox_actions.advance(account, 6 * 3600)  # some hours of the audience's life
+    assert warm_up_inbox() >= 2
+    for slug in ("oasis-coffee", "waha-coffee"):
+        items = Item.objects.filter(workspace__slug=slug)
+        assert items.exists() and items.exclude(sentiment="").exists()
+        assert items.filter(first_response_at__isnull=False).exists()
+    assert warm_up_inbox() == 0  # once is enough

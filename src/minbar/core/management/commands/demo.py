@@ -42,4 +42,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  Saved in:  {credentials_path()}\n")
         if not options["no_serve"]:
+            from minbar.core.tasks import demo_inbox_warm_up
+
+            # The sandbox network is served by this same server: read it once it is up.
+            demo_inbox_warm_up.schedule(delay=15)
             serve("127.0.0.1", port, with_worker=True)
