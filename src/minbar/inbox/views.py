@@ -44,6 +44,8 @@ from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
 
 PER_PAGE = 50
+# A view of open items someone has taken (the status list's fourth entry).
+ASSIGNED = "assigned"
 # Monday = 0, named in the reader's language.
 WEEKDAY_NAMES = sorted(DJANGO_WEEKDAYS.items())
 
@@ -72,7 +74,9 @@ def filtered(
     }
     query["status"] = query["status"] or Status.OPEN
     items = actions.items_for(access).select_related("channel", "contact", "assignee")
-    if query["status"] != "all":
+    if query["status"] == ASSIGNED:
+        items = items.filter(status=Status.OPEN, assignee__isnull=False)
+    elif query["status"] != "all":
         items = items.filter(status=query["status"])
     if query["channel"].isdigit():
         items = items.filter(channel_id=int(query["channel"]))
@@ -122,6 +126,7 @@ def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         items = items.filter(pk__in=ids)
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     counts = {row["status"]: row["n"] for row in _status_counts(actions.items_for(access))}
+    assigned = actions.items_for(access).filter(status=Status.OPEN, assignee__isnull=False).count()
     user: User = request.user  # type: ignore[assignment]
     saved_views = []
     for view in actions.views_for(access, user):
@@ -135,8 +140,13 @@ def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
         {
             "page": page,
             "query": query,
-            "tabs": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
-            "statuses": Status.choices,
+            "tabs": [
+                (Status.OPEN, Status.OPEN.label, counts.get(Status.OPEN, 0)),
+                (ASSIGNED, _("Assigned"), assigned),
+                (Status.CLOSED, Status.CLOSED.label, counts.get(Status.CLOSED, 0)),
+                (Status.SPAM, Status.SPAM.label, counts.get(Status.SPAM, 0)),
+            ],
+            "statuses": [*Status.choices, (ASSIGNED, _("Assigned"))],
             "kinds": Kind.choices,
             "channels": Channel.objects.filter(workspace=access.workspace),
             "networks": sorted(

@@ -19,11 +19,20 @@ def channel(world, monkeypatch):
 
 @pytest.fixture
 def busy_channel(world, monkeypatch):
-    """A sandbox account with an audience big enough to comment, like and write."""
+    """A sandbox account with an audience big enough to comment, like and write.
+
+    The network's clock is fixed (its audience is more active at some hours than at
+    others), so what the audience does is the same whenever the test runs.
+    """
+    from datetime import UTC, datetime
+
     from minbar.channels import actions as channel_actions
     from minbar.core.actor import Actor
+    from minbar.sandbox import clock
+    from minbar.sandbox.tests.helpers import Clock
     from minbar.workspaces.access import access_for
 
+    monkeypatch.setattr(clock, "now", Clock(datetime.now(UTC).replace(hour=9, minute=0)))
     route_sandbox_in_process(monkeypatch)
     return channel_actions.connect_with_fields(
         Actor(user=world.alice),
@@ -33,7 +42,7 @@ def busy_channel(world, monkeypatch):
             "name": "Acme Busy",
             "flavour": "facebook",
             "speed": "0",
-            "audience_size": "500",
+            "audience_size": "3000",
             "seed": "42",
         },
     )

@@ -335,3 +335,12 @@ def test_a_reply_can_carry_an_image_from_the_library(world, busy_channel, media_
     assert [m["alt_text"] for m in sent.media] == ["Our latte art"]
     with pytest.raises(NotFound):
         actions.reply(*_as(world.bob), comment.pk, "Nope", [999999])
+
+
+def test_the_assigned_tab_lists_open_items_someone_has_taken(world, items):
+    actions.assign(*_as(world.alice), [items[0].pk], world.bob.pk)
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    page = member.get("/w/acme/inbox/", {"status": "assigned"}).content.decode()
+    assert "Where is the shop?" in page and "Too pricey" not in page
+    assert "Assigned (1)" in page
