@@ -138,13 +138,18 @@ def test_dates_and_numbers_follow_the_users_language(world):
 
 @pytest.mark.django_db
 def test_the_demo_inbox_fills_and_a_member_answers(settings, tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
     from minbar.core.demo import warm_up_inbox
     from minbar.inbox.models import Item
     from minbar.sandbox import actions as sandbox_actions
+    from minbar.sandbox import clock
     from minbar.sandbox.models import SandboxAccount
-    from minbar.sandbox.tests.helpers import route_sandbox_in_process
+    from minbar.sandbox.tests.helpers import Clock, route_sandbox_in_process
 
     settings.DATA_DIR = tmp_path
+    # The audience is busier at some hours: fix the network's clock so the test is stable.
+    monkeypatch.setattr(clock, "now", Clock(datetime.now(UTC).replace(hour=12, minute=0)))
     route_sandbox_in_process(monkeypatch)
     seed_demo()
     for account in SandboxAccount.objects.all():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from minbar.connectors.errors import (
@@ -23,18 +25,21 @@ from minbar.connectors.types import (
     RemoteRef,
     TextCounting,
 )
-from minbar.sandbox import actions
+from minbar.sandbox import actions, clock
 from minbar.sandbox.models import SandboxAccount, SandboxPost
-from minbar.sandbox.tests.helpers import wsgi_connector
+from minbar.sandbox.tests.helpers import Clock, wsgi_connector
 
 POST_METRICS = {"likes", "comments", "shares", "clicks", "impressions", "reach"}
 
 
 @pytest.fixture
-def connector(db) -> SandboxConnector:
+def connector(db, monkeypatch) -> SandboxConnector:
+    # A fixed seed and a fixed clock: what the simulated audience does depends on both
+    # (people are more active at some hours), and a test must not depend on when it runs.
+    monkeypatch.setattr(clock, "now", Clock(datetime.now(UTC).replace(hour=12, minute=0)))
     fresh = wsgi_connector()
     result = fresh.connect_with_fields(
-        {"flavour": "facebook", "name": "Oasis Coffee", "speed": "0"}
+        {"flavour": "facebook", "name": "Oasis Coffee", "speed": "0", "seed": "7"}
     )
     return wsgi_connector(result.credentials)
 
