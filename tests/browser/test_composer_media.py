@@ -102,6 +102,9 @@ def test_attach_upload_and_pick_then_preview_and_save(
     expect(own).to_have_count(1)
     expect(page.locator(".pv-x .pv-grid-1 img")).to_have_count(1)
 
+    # Let the live check (and its autosave) finish: the test server shares one
+    # in-memory database connection between its threads.
+    page.wait_for_load_state("networkidle")
     page.locator("main form.composer button[type=submit]").click()
     expect(page.locator(".messages")).to_contain_text("Draft saved")
     post = Post.objects.get()

@@ -59,6 +59,9 @@ def test_contributor_schedules_editor_approves_and_it_goes_out(
     page.locator(f"#id_text_{page_channel.pk}").fill("Cold brew ☀️ #coffee #summer")
     page.get_by_label("At a time").check()
     page.locator("#id_scheduled_at").fill(local.strftime("%Y-%m-%dT%H:%M"))
+    # Let the live check (and its autosave) finish: the test server shares one
+    # in-memory database connection between its threads.
+    page.wait_for_load_state("networkidle")
     page.locator("main form.composer button[type=submit]").click()
     expect(page.locator(".messages")).to_contain_text("Sent for approval")
 
@@ -108,6 +111,9 @@ def test_owner_sets_two_steps_and_the_client_signs_off_in_arabic(
     page.locator(f"input[name=channels][value='{sandbox_channels[0].pk}']").check()
     page.locator("#id_text").fill("Cardamom latte is back")
     page.get_by_label("Publish now").check()
+    # Let the live check (and its autosave) finish: the test server shares one
+    # in-memory database connection between its threads.
+    page.wait_for_load_state("networkidle")
     page.locator("main form.composer button[type=submit]").click()
     expect(page.locator(".messages")).to_contain_text("Sent for approval")
     expect(page.get_by_test_id("approval-route")).to_contain_text("Legal")
