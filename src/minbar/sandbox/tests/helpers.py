@@ -69,12 +69,19 @@ class InProcessApp:
     database connection (which would end the test's transaction on PostgreSQL).
     """
 
+    # Requests nest (the sandbox calling back into Minbar while answering Minbar):
+    # only the outermost one may reconnect the signals, or the outer request's end
+    # would close the test's connection.
+    depth = 0
+
     def __init__(self) -> None:
         self.handler = WSGIHandler()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
+        if InProcessApp.depth == 0:
+            request_started.disconnect(close_old_connections)
+            request_finished.disconnect(close_old_connections)
+        InProcessApp.depth += 1
         try:
             result = self.handler(environ, start_response)
             try:
@@ -82,8 +89,10 @@ class InProcessApp:
             finally:
                 result.close()
         finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
+            InProcessApp.depth -= 1
+            if InProcessApp.depth == 0:
+                request_started.connect(close_old_connections)
+                request_finished.connect(close_old_connections)
 
 
 def route_sandbox_in_process(monkeypatch: Any) -> None:
