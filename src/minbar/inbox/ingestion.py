@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -319,7 +319,7 @@ def _create_items(
         items.append(item)
     try:
         with transaction.atomic():
-            Item.objects.bulk_create(items)
+            _insert_items(channel, items)
     except IntegrityError:
         # Another worker stored some of them at the same moment (a poll and a push):
         # keep the ones that are still new, one by one.
@@ -337,6 +337,46 @@ def _create_items(
             interactions_count=F("interactions_count") + count
         )
     return items
+
+
+def _insert_items(channel: Channel, items: list[Item]) -> None:
+    """One prepared INSERT run for the batch, then the new ids in one query.
+
+    Django's ``bulk_create`` compiles every value of every row through the ORM
+    (about half of ingestion's time for these wide rows); plain values go to the
+    driver as they are, and only dates and JSON go through their fields.
+    """
+    fields = [f for f in Item._meta.concrete_fields if not f.primary_key]
+    prepared = {
+        f.attname
+        for f in fields
+        if isinstance(f, models.JSONField | models.DateTimeField | models.DateField)
+    }
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # Identifiers come from the model's own metadata, quoted; every value is a parameter.
+    sql = f"INSERT INTO {quote(Item._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    rows = [
+        [
+            f.get_db_prep_save(getattr(item, f.attname), connection)
+            if f.attname in prepared
+            else getattr(item, f.attname)
+            for f in fields
+        ]
+        for item in items
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    ids = dict(
+        Item.objects.filter(
+            channel=channel, remote_id__in=[i.remote_id for i in items]
+        ).values_list("remote_id", "pk")
+    )
+    for item in items:
+        item.pk = ids[item.remote_id]
+        item._state.adding = False
+        item._state.db = connection.alias
 
 
 def _create_one_by_one(channel: Channel, items: list[Item]) -> list[Item]:
