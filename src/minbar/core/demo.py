@@ -385,12 +385,12 @@ def warm_up_inbox(answers_per_brand: int = 2) -> int:
     from minbar.inbox.models import Item, SavedReply
 
     sent = 0
+    ingestion.due_channels(timezone.now())  # every channel gets its cursor
     for slug, setup in INBOX_SETUP.items():
         workspace = Workspace.objects.filter(slug=slug).first()
         if workspace is None:
             continue
         for channel in Channel.objects.filter(workspace=workspace, network="sandbox"):
-            ingestion.due_channels(timezone.now())
             ingestion.poll_channel(channel.pk)
         already = Item.objects.filter(workspace=workspace, first_response_at__isnull=False)
         if already.exists():

@@ -23,21 +23,10 @@ from django.utils.translation import gettext as _
 from minbar.core.errors import InvalidInput
 from minbar.inbox.hours import BusinessHours
 from minbar.inbox.models import Item, ItemEvent, Kind, Priority, Rule, Status
+from minbar.sentiment.lexicon import normalize_arabic
 
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-TASHKEEL = re.compile("[\u0617-\u061a\u064b-\u0652\u0670\u0640]")
-# Alef with hamza or madda → bare alef; alef maqsura → ya; ta marbuta → ha.
-LETTER_FORMS = str.maketrans(
-    {
-        "\u0623": "\u0627",
-        "\u0625": "\u0627",
-        "\u0622": "\u0627",
-        "\u0649": "\u064a",
-        "\u0629": "\u0647",
-    }
-)
-
 CONDITION_KEYS = {
     "keywords",
     "exclude_keywords",
@@ -66,9 +55,7 @@ ACTION_KEYS = {
 
 def normalize(text: str) -> str:
     """Lower-case, no Arabic diacritics or tatweel, one form of alef/ya/ta marbuta."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = TASHKEEL.sub("", text)
-    return text.translate(LETTER_FORMS)
+    return normalize_arabic(unicodedata.normalize("NFKC", text)).casefold()
 
 
 ARABIC_LETTER = re.compile("[\u0621-\u064a]")

@@ -16,8 +16,6 @@ See https://developers.facebook.com/docs/graph-api/webhooks/getting-started
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -26,6 +24,7 @@ from collections.abc import Callable
 import httpx
 from django.db import transaction
 
+from minbar.connectors.webhooks import hub_signature
 from minbar.core.errors import InvalidInput
 from minbar.sandbox import queries
 from minbar.sandbox.actions import audience_for
@@ -37,10 +36,6 @@ logger = logging.getLogger("minbar.sandbox")
 transport_factory: Callable[[], httpx.BaseTransport] | None = None
 TIMEOUT = 10.0
 BATCH = 100
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _client() -> httpx.Client:
@@ -136,7 +131,7 @@ def push(account: SandboxAccount) -> int:
                 content=body,
                 headers={
                     "Content-Type": "application/json",
-                    "X-Hub-Signature-256": sign(account.webhook_secret, body),
+                    "X-Hub-Signature-256": hub_signature(account.webhook_secret, body),
                 },
             )
     except httpx.HTTPError:
