@@ -8,6 +8,7 @@ traceback from deep inside Django.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class Config:
     log_level: str = "INFO"
     allow_private_urls: bool = False
     publish_threads: int = 16
+    # Developer-app registrations for networks with one app per Minbar install
+    # (X, Meta, LinkedIn…): network -> {"client_id", "client_secret", "api_url"}.
+    network_apps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -218,6 +222,30 @@ def _base_url(env: dict[str, str], port: int) -> str:
     return url
 
 
+_NETWORK_APP_VAR = re.compile(r"^MINBAR_([A-Z][A-Z0-9]*)_(CLIENT_ID|CLIENT_SECRET|API_URL)$")
+
+
+def _network_apps(env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """``MINBAR_<NETWORK>_CLIENT_ID`` / ``_CLIENT_SECRET`` / ``_API_URL`` grouped by network."""
+    apps: dict[str, dict[str, str]] = {}
+    for name, raw in env.items():
+        match = _NETWORK_APP_VAR.match(name)
+        value = raw.strip()
+        if match is None or not value:
+            continue
+        network, part = match.group(1).lower(), match.group(2).lower()
+        if part == "api_url" and urlsplit(value).scheme not in {"http", "https"}:
+            raise ConfigError(f"{name} must be an http(s) URL (got {raw!r})")
+        apps.setdefault(network, {})[part] = value
+    for network, app in apps.items():
+        if app.get("client_secret") and not app.get("client_id"):
+            raise ConfigError(
+                f"MINBAR_{network.upper()}_CLIENT_SECRET is set but "
+                f"MINBAR_{network.upper()}_CLIENT_ID is not"
+            )
+    return apps
+
+
 def load(environ: dict[str, str] | None = None) -> Config:
     env = dict(os.environ if environ is None else environ)
     app_env = env.get("MINBAR_ENV", "development").strip().lower() or "development"
@@ -267,4 +295,5 @@ def load(environ: dict[str, str] | None = None) -> Config:
         log_level=log_level,
         allow_private_urls=_bool(env, "MINBAR_ALLOW_PRIVATE_URLS", False),
         publish_threads=_int(env, "MINBAR_PUBLISH_THREADS", 16, 1, 256),
+        network_apps=_network_apps(env),
     )

@@ -32,6 +32,8 @@ MINBAR_QUEUE_URL = MINBAR.queue_url
 # Publishing threads per dispatcher pass (minbar.publishing.pipeline).
 MINBAR_PUBLISH_THREADS = MINBAR.publish_threads
 MINBAR_DATABASE_URL = MINBAR.database_url
+# MINBAR_<NETWORK>_CLIENT_ID/_CLIENT_SECRET/_API_URL (minbar.connectors.apps).
+MINBAR_NETWORK_APPS = MINBAR.network_apps
 MINBAR_TRUSTED_PROXIES = MINBAR.trusted_proxy_count
 MINBAR_ENCRYPTION_KEYS = MINBAR.encryption_keys
 # Outbound calls to loopback/private addresses (SSRF guard); tests talk to local servers.

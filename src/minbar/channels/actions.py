@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from minbar.accounts.models import User
 from minbar.audit.actions import record
 from minbar.channels.models import Channel, Health, OAuthAttempt, ServerApp
+from minbar.connectors.apps import network_app
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import AuthExpired, ConnectorError, RateLimited
 from minbar.connectors.registry import all_connectors, get_connector
@@ -183,7 +184,9 @@ def start_oauth(actor: Actor, access: WorkspaceAccess, network: str, server_url:
         start = connector.start_oauth(
             redirect_uri,
             state,
-            {"client_id": app.client_id, "client_secret": app.client_secret} if app else None,
+            {"client_id": app.client_id, "client_secret": app.client_secret}
+            if app
+            else network_app(network),
         )
     except ConnectorError as exc:
         raise _as_input_error(exc, cls.capabilities.label) from None
@@ -240,7 +243,9 @@ def finish_oauth(actor: Actor, user: User, *, state: str, code: str, error: str 
         url="",
         state=state,
         code_verifier=attempt.code_verifier,
-        app={"client_id": app.client_id, "client_secret": app.client_secret} if app else None,
+        app={"client_id": app.client_id, "client_secret": app.client_secret}
+        if app
+        else network_app(attempt.network),
     )
     connector = cls(attempt.server_url)
     try:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from minbar.connectors.apps import api_url
 from minbar.connectors.errors import NotSupported
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ class Connector(ABC):
         timeout: float = 20.0,
         on_credentials_change: Callable[[Credentials], None] | None = None,
     ) -> None:
+        if not server_url and not self.capabilities.needs_server_url:
+            # MINBAR_<NETWORK>_API_URL points a fixed-host network at a fake or proxy.
+            server_url = api_url(self.network, self.capabilities.default_server_url)
         self.server_url = (server_url or self.capabilities.default_server_url).rstrip("/")
         self.credentials = credentials or Credentials()
         self.timeout = timeout

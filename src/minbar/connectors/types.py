@@ -50,6 +50,31 @@ class TextCounting(StrEnum):
     UTF16 = "utf16"
 
 
+# The metric keys every connector reports (``Metrics.values``, ``Capabilities.post_metrics``).
+# A network's own words map onto them: a repost or retweet is a share, a reply to the post
+# a comment, a bookmark a save, a link click or URL click a click. Analytics sums them into
+# engagements (minbar.analytics) without knowing any network.
+POST_METRIC_KEYS = (
+    "likes",
+    "comments",
+    "shares",
+    "quotes",
+    "saves",
+    "clicks",
+    "impressions",
+    "reach",
+    "video_views",
+)
+ACCOUNT_METRIC_KEYS = (
+    "followers",
+    "following",
+    "posts",
+    "impressions",
+    "reach",
+    "profile_views",
+)
+
+
 @dataclass(frozen=True)
 class TextRules:
     max_length: int

@@ -147,3 +147,27 @@ def test_publishing_threads_default_to_16_and_must_be_a_sane_number(tmp_path):
     assert load(env).publish_threads == 32
     with pytest.raises(ConfigError, match="MINBAR_PUBLISH_THREADS"):
         load({**env, "MINBAR_PUBLISH_THREADS": "0"})
+
+
+def test_network_apps_are_grouped_by_network(tmp_path):
+    config = load(
+        {
+            "MINBAR_DATA_DIR": str(tmp_path),
+            "MINBAR_X_CLIENT_ID": " abc ",
+            "MINBAR_X_CLIENT_SECRET": "s3cret",
+            "MINBAR_FACEBOOK_CLIENT_ID": "123",
+            "MINBAR_FACEBOOK_API_URL": "http://127.0.0.1:9000",
+            "MINBAR_LINKEDIN_CLIENT_ID": "",
+        }
+    )
+    assert config.network_apps == {
+        "x": {"client_id": "abc", "client_secret": "s3cret"},
+        "facebook": {"client_id": "123", "api_url": "http://127.0.0.1:9000"},
+    }
+
+
+def test_network_app_secret_without_id_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="MINBAR_X_CLIENT_ID is not"):
+        load({"MINBAR_DATA_DIR": str(tmp_path), "MINBAR_X_CLIENT_SECRET": "s"})
+    with pytest.raises(ConfigError, match="MINBAR_X_API_URL must be an http"):
+        load({"MINBAR_DATA_DIR": str(tmp_path), "MINBAR_X_API_URL": "ftp://x"})
