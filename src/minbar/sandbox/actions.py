@@ -9,6 +9,7 @@ words (English, like real APIs' error messages), not Minbar's interface.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import random
@@ -305,8 +306,12 @@ def _event_row(
     )
 
 
-def _release_locked(account: SandboxAccount, now: datetime) -> int:
-    """Release what the simulated clock has reached (the account row is locked)."""
+def _release_locked(account: SandboxAccount, now: datetime, *, save: bool = True) -> int:
+    """Release what the simulated clock has reached (the account row is locked).
+
+    ``save`` False leaves the account's clock fields for the caller's single
+    UPDATE (:func:`save_locked`).
+    """
     sim = sim_now_ms(account, now)
     _schedule_background(account, sim)
     start, real_start, real_end = account.released_until_ms, account.released_real_ms, to_ms(now)
@@ -328,11 +333,12 @@ def _release_locked(account: SandboxAccount, now: datetime) -> int:
         )
         account.released_until_ms = sim
         account.released_real_ms = max(real_start, real_end)
-    SandboxAccount.objects.filter(pk=account.pk).update(
-        released_until_ms=account.released_until_ms,
-        released_real_ms=account.released_real_ms,
-        background_until_ms=account.background_until_ms,
-    )
+    if save:
+        SandboxAccount.objects.filter(pk=account.pk).update(
+            released_until_ms=account.released_until_ms,
+            released_real_ms=account.released_real_ms,
+            background_until_ms=account.background_until_ms,
+        )
     return released
 
 
@@ -340,12 +346,20 @@ def release(account: SandboxAccount, now: datetime | None = None) -> int:
     """Release every event whose simulated time has come; the number released."""
     with write_transaction():
         fresh = _locked(account)
-        count = _release_locked(fresh, now or clock.now())
-        if count and fresh.webhook_url:
-            from minbar.sandbox.tasks import push_account
-
-            transaction.on_commit(partial(push_account, fresh.pk))
+        count = release_locked(fresh, now, save=True)
     _refresh(account, fresh)
+    return count
+
+
+def release_locked(
+    account: SandboxAccount, now: datetime | None = None, *, save: bool = False
+) -> int:
+    """Release on an account locked in the caller's transaction; pushes after the commit."""
+    count = _release_locked(account, now or clock.now(), save=save)
+    if count and account.webhook_url:
+        from minbar.sandbox.tasks import push_account
+
+        transaction.on_commit(partial(push_account, account.pk))
     return count
 
 
@@ -586,6 +600,31 @@ class Published:
     scheduled: int = 0
 
 
+def lock(account: SandboxAccount) -> SandboxAccount:
+    """The account row, locked until the caller's write transaction ends."""
+    return _locked(account)
+
+
+# The account fields a locked request may change, written back in one UPDATE.
+_REQUEST_FIELDS = (
+    "request_count",
+    "request_window_start",
+    "request_window_count",
+    "faults",
+    "post_counter",
+    "released_until_ms",
+    "released_real_ms",
+    "background_until_ms",
+)
+
+
+def save_locked(account: SandboxAccount) -> None:
+    """Write back what a locked request changed on the account, in one UPDATE."""
+    SandboxAccount.objects.filter(pk=account.pk).update(
+        **{name: getattr(account, name) for name in _REQUEST_FIELDS}
+    )
+
+
 def publish(
     account: SandboxAccount,
     *,
@@ -596,17 +635,24 @@ def publish(
     idempotency_key: str = "",
     visibility: str = "public",
     language: str = "",
+    locked: bool = False,
+    replay: SandboxPost | None = None,
 ) -> Published:
     """Create a post (or a reply) and schedule its audience's reactions.
 
     The same ``idempotency_key`` returns the post already made with it.
     ``reply_to`` is a post id (``p…``, a thread or a first comment) or an
     interaction id (``e…``, answering a comment, mention, message or review).
+
+    ``locked``: the caller holds ``account`` locked (:func:`lock`) in its write
+    transaction, has looked the key up (``replay``: the post already made with
+    it) and saves the account afterwards (:func:`save_locked`) — the API counts
+    the request and publishes in one transaction that way.
     """
     media = media or []
     text = text or ""
     key = (idempotency_key or "").strip()[:200]
-    existing = post_by_key(account, key)
+    existing = replay if locked else post_by_key(account, key)
     if existing is not None:
         return Published(existing, created=False)
     if language and language not in {"en", "ar"}:
@@ -616,7 +662,10 @@ def publish(
     reply_event: SandboxEvent | None = None
     if reply_to:
         if reply_to.startswith("e"):
-            release(account)  # an event that just came due can be answered
+            if not locked:
+                release(account)  # an event that just came due can be answered
+            else:
+                release_locked(account)
             reply_event = find_event(account, reply_to)
             if reply_event.kind not in ANSWERABLE:
                 raise InvalidInput(
@@ -649,35 +698,26 @@ def publish(
         language=language,
         links_clickable=spec.links_clickable,
     )
+    draft = _Draft(
+        text=text,
+        media=media,
+        link=link,
+        features=features,
+        visibility=visibility,
+        reply_post=reply_post,
+        reply_event=reply_event,
+        key=key,
+    )
+    if locked:
+        return _create_locked(account, draft, clock.now())
     try:
         with write_transaction():
             fresh = _locked(account)
             existing = post_by_key(fresh, key)
             if existing is not None:
                 return Published(existing, created=False)
-            now = clock.now()
-            _release_locked(fresh, now)
-            fresh.post_counter += 1
-            SandboxAccount.objects.filter(pk=fresh.pk).update(post_counter=fresh.post_counter)
-            post = SandboxPost.objects.create(
-                account=fresh,
-                number=fresh.post_counter,
-                text=text,
-                media=[m.as_dict() for m in media],
-                link=link,
-                urls=list(features.urls),
-                language=features.language,
-                topics=content.topics_of(features.topic_mask),
-                visibility=visibility,
-                reply_to_post=reply_post,
-                reply_to_event=reply_event,
-                idempotency_key=key,
-                created_at=now,
-                published_sim_ms=fresh.released_until_ms,
-            )
-            rows = _schedule_post(fresh, post, features, reply_event, now)
-            post.simulated = len(rows)
-            post.save(update_fields=["simulated"])
+            published = _create_locked(fresh, draft, clock.now())
+            save_locked(fresh)
     except IntegrityError:
         # The same key raced in from another request: the first one wins.
         existing = post_by_key(account, key)
@@ -685,41 +725,78 @@ def publish(
             raise
         return Published(existing, created=False)
     _refresh(account, fresh)
-    return Published(post, created=True, scheduled=len(rows))
+    return published
 
 
-def _schedule_post(
-    account: SandboxAccount,
-    post: SandboxPost,
-    features: PostFeatures,
-    reply_event: SandboxEvent | None,
-    now: datetime,
-) -> list[SandboxEvent]:
-    audience = audience_for(account)
-    start = post.published_sim_ms
-    if reply_event is not None:
-        if reply_event.person is None:
-            return []
-        events = reply_reactions(audience, reply_event.person, seed=f"{account.seed}:{post.number}")
-    elif post.reply_to_post_id is not None:
-        return []  # threads and first comments: the audience reacts to the first post
-    else:
-        followers, no_follow = followers_state(account, audience)
-        events = simulate_post(
-            audience,
-            features,
-            flavour=account.flavour,
-            published_at=now,
-            seed=f"{account.seed}:{post.number}",
-            handle=account.handle,
-            followers=followers,
-            no_follow=no_follow,
-        ).events
+@dataclass
+class _Draft:
+    """A checked post about to be created."""
+
+    text: str
+    media: list[MediaInfo]
+    link: str
+    features: PostFeatures
+    visibility: str
+    reply_post: SandboxPost | None
+    reply_event: SandboxEvent | None
+    key: str
+
+
+def _create_locked(account: SandboxAccount, draft: _Draft, now: datetime) -> Published:
+    """Create the post and its audience's reactions; the caller saves the account."""
+    _release_locked(account, now, save=False)
+    account.post_counter += 1
+    number, start = account.post_counter, account.released_until_ms
+    events = _simulate(account, number, draft, now)
+    post = SandboxPost.objects.create(
+        account=account,
+        number=number,
+        text=draft.text,
+        media=[m.as_dict() for m in draft.media],
+        link=draft.link,
+        urls=list(draft.features.urls),
+        language=draft.features.language,
+        topics=content.topics_of(draft.features.topic_mask),
+        visibility=draft.visibility,
+        reply_to_post=draft.reply_post,
+        reply_to_event=draft.reply_event,
+        idempotency_key=draft.key,
+        created_at=now,
+        published_sim_ms=start,
+        simulated=len(events),
+    )
     rows = [
         _event_row(account, post, event, start + max(1, event.offset) * 1000) for event in events
     ]
     SandboxEvent.objects.bulk_create(rows, batch_size=500)
-    return rows
+    return Published(post, created=True, scheduled=len(rows))
+
+
+def _simulate(
+    account: SandboxAccount, number: int, draft: _Draft, now: datetime
+) -> list[Scheduled]:
+    """The audience's reactions to a new post, before it is stored."""
+    audience = audience_for(account)
+    seed = f"{account.seed}:{number}"
+    if draft.reply_event is not None:
+        if draft.reply_event.person is None:
+            return []
+        return list(reply_reactions(audience, draft.reply_event.person, seed=seed))
+    if draft.reply_post is not None:
+        return []  # threads and first comments: the audience reacts to the first post
+    followers, no_follow = followers_state(account, audience)
+    return list(
+        simulate_post(
+            audience,
+            draft.features,
+            flavour=account.flavour,
+            published_at=now,
+            seed=seed,
+            handle=account.handle,
+            followers=followers,
+            no_follow=no_follow,
+        ).events
+    )
 
 
 def delete_post(account: SandboxAccount, post: SandboxPost) -> None:
@@ -878,17 +955,26 @@ class Decision:
 def _publish_window(
     account: SandboxAccount, rules: tuple[RateLimitRule, ...], now: datetime
 ) -> tuple[RateLimitRule, int, datetime] | None:
-    """The tightest publishing rule: (rule, posts in its window, when the window frees up)."""
-    posts = SandboxPost.objects.filter(account=account)
+    """The tightest publishing rule: (rule, posts in its window, when the window frees up).
+
+    One query for every rule: the times of the posts inside the widest window
+    (at most a few hundred: the limits are small), counted here.
+    """
+    if not rules:
+        return None
+    posts = SandboxPost.objects.filter(
+        account=account,
+        created_at__gt=now - timedelta(seconds=max(r.window_seconds for r in rules)),
+    )
     if not spec_of(account).replies_count_as_posts:
         posts = posts.filter(reply_to_post__isnull=True, reply_to_event__isnull=True)
+    times = sorted(posts.order_by().values_list("created_at", flat=True))
     tightest: tuple[RateLimitRule, int, datetime] | None = None
     for rule in rules:
         since = now - timedelta(seconds=rule.window_seconds)
-        recent = posts.filter(created_at__gt=since)
-        used = recent.count()
-        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
-        frees_at = (oldest or now) + timedelta(seconds=rule.window_seconds)
+        first = bisect.bisect_right(times, since)
+        used = len(times) - first
+        frees_at = (times[first] if used else now) + timedelta(seconds=rule.window_seconds)
         if tightest is None or rule.limit - used < tightest[0].limit - tightest[1]:
             tightest = (rule, used, frees_at)
     return tightest
@@ -912,73 +998,82 @@ def consume_request(account: SandboxAccount, *, publish: bool = False) -> Decisi
     """Count a request against the limits and decide its injected fault, if any."""
     with write_transaction():
         fresh = _locked(account)
-        now = clock.now()
-        faults = faults_of(fresh)
-        fresh.request_count += 1
-        rule = request_rule(fresh)
-        window_start = fresh.request_window_start
-        if window_start is None or now >= window_start + timedelta(seconds=rule.window_seconds):
-            window_start, fresh.request_window_count = now, 0
-        fresh.request_window_count += 1
-        window_end = window_start + timedelta(seconds=rule.window_seconds)
-        decision = Decision(
-            limit=rule.limit,
-            remaining=rule.limit - fresh.request_window_count,
-            reset_at=window_end.timestamp(),
-        )
-        if fresh.request_window_count > rule.limit:
-            decision.outcome = "rate_limited"
-            decision.retry_after = max(1, math.ceil((window_end - now).total_seconds()))
-            decision.reason = f"Too many requests: {rule.limit} per {rule.window_seconds} seconds."
-        elif publish:
-            tightest = _publish_window(fresh, publish_rules(fresh), now)
-            if tightest is not None:
-                prule, used, frees_at = tightest
-                decision.limit = prule.limit
-                decision.remaining = prule.limit - used - 1
-                decision.reset_at = frees_at.timestamp()
-                if used >= prule.limit:
-                    decision.outcome = "rate_limited"
-                    decision.remaining = 0
-                    decision.retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
-                    decision.reason = (
-                        f"Posting limit reached: {prule.limit} posts per "
-                        f"{prule.window_seconds} seconds."
-                    )
-        rng = random.Random(f"minbar-sandbox-faults:{fresh.seed}:{fresh.request_count}")
-        forced = list(faults["fail_next"])
-        if decision.outcome == "ok":
-            if forced:
-                decision.outcome = forced.pop(0)
-            else:
-                draw, total = rng.random(), 0.0
-                for name in _PROBABILITIES:
-                    total += float(faults[name])
-                    if draw < total:
-                        decision.outcome = name
-                        break
-            if decision.outcome == "rate_limited":
-                decision.retry_after = int(faults["retry_after"])
-                decision.remaining = 0
-                decision.reset_at = now.timestamp() + decision.retry_after
-                decision.reason = "Rate limit exceeded (injected)."
-        decision.latency = (faults["latency_ms"] + rng.uniform(0, faults["jitter_ms"])) / 1000
-        decision.stall = float(faults["stall_seconds"])
-        updates: dict[str, Any] = {
-            "request_count": fresh.request_count,
-            "request_window_start": window_start,
-            "request_window_count": fresh.request_window_count,
-        }
-        if forced != list(faults["fail_next"]):
-            stored = dict(fresh.faults or {})
-            if forced:
-                stored["fail_next"] = forced
-            else:
-                stored.pop("fail_next", None)
-            updates["faults"] = stored
-        SandboxAccount.objects.filter(pk=fresh.pk).update(**updates)
-    account.faults = updates.get("faults", account.faults)
+        decision = count_request_locked(fresh, publish=publish)
+        save_locked(fresh)
+    account.faults = fresh.faults
     return decision
+
+
+def count_request_locked(account: SandboxAccount, *, publish: bool = False) -> Decision:
+    """Count a request on a locked account and decide its fault; the caller saves it."""
+    fresh = account
+    now = clock.now()
+    faults = faults_of(fresh)
+    fresh.request_count += 1
+    rule = request_rule(fresh)
+    window_start = fresh.request_window_start
+    if window_start is None or now >= window_start + timedelta(seconds=rule.window_seconds):
+        window_start, fresh.request_window_count = now, 0
+    fresh.request_window_start = window_start
+    fresh.request_window_count += 1
+    window_end = window_start + timedelta(seconds=rule.window_seconds)
+    decision = Decision(
+        limit=rule.limit,
+        remaining=rule.limit - fresh.request_window_count,
+        reset_at=window_end.timestamp(),
+    )
+    if fresh.request_window_count > rule.limit:
+        decision.outcome = "rate_limited"
+        decision.retry_after = max(1, math.ceil((window_end - now).total_seconds()))
+        decision.reason = f"Too many requests: {rule.limit} per {rule.window_seconds} seconds."
+    elif publish:
+        tightest = _publish_window(fresh, publish_rules(fresh), now)
+        if tightest is not None:
+            prule, used, frees_at = tightest
+            decision.limit = prule.limit
+            decision.remaining = prule.limit - used - 1
+            decision.reset_at = frees_at.timestamp()
+            if used >= prule.limit:
+                decision.outcome = "rate_limited"
+                decision.remaining = 0
+                decision.retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
+                decision.reason = (
+                    f"Posting limit reached: {prule.limit} posts per "
+                    f"{prule.window_seconds} seconds."
+                )
+    rng = random.Random(f"minbar-sandbox-faults:{fresh.seed}:{fresh.request_count}")
+    forced = list(faults["fail_next"])
+    if decision.outcome == "ok":
+        if forced:
+            decision.outcome = forced.pop(0)
+        else:
+            draw, total = rng.random(), 0.0
+            for name in _PROBABILITIES:
+                total += float(faults[name])
+                if draw < total:
+                    decision.outcome = name
+                    break
+        if decision.outcome == "rate_limited":
+            decision.retry_after = int(faults["retry_after"])
+            decision.remaining = 0
+            decision.reset_at = now.timestamp() + decision.retry_after
+            decision.reason = "Rate limit exceeded (injected)."
+    decision.latency = (faults["latency_ms"] + rng.uniform(0, faults["jitter_ms"])) / 1000
+    decision.stall = float(faults["stall_seconds"])
+    if forced != list(faults["fail_next"]):
+        stored = dict(fresh.faults or {})
+        if forced:
+            stored["fail_next"] = forced
+        else:
+            stored.pop("fail_next", None)
+        fresh.faults = stored
+    return decision
+
+
+def request_latency(account: SandboxAccount) -> float:
+    """Seconds a request waits before it is handled (the account's latency and jitter)."""
+    faults = faults_of(account)
+    return (faults["latency_ms"] + random.uniform(0, faults["jitter_ms"])) / 1000
 
 
 def connect_decision(now: datetime | None = None) -> Decision:
