@@ -241,8 +241,8 @@ class ThreadsConnector(Connector):
 
     # Container status checks: the troubleshooting page recommends once a minute for
     # at most five minutes; text and image containers are usually ready at once.
-    container_poll_interval: ClassVar[float] = 60.0
-    container_timeout: ClassVar[float] = 300.0
+    container_poll_interval: float = 60.0
+    container_timeout: float = 300.0
 
     def __init__(
         self,
@@ -516,7 +516,9 @@ class ThreadsConnector(Connector):
         frees = min(times).timestamp() + window - time.time()
         return max(60.0, frees)
 
-    def _container_fields(self, part: _Part, urls: list[str], request: PostRequest) -> dict[str, Any]:
+    def _container_fields(
+        self, part: _Part, urls: list[str], request: PostRequest
+    ) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         if part.text:
             fields["text"] = part.text
@@ -695,7 +697,9 @@ class ThreadsConnector(Connector):
             status = str(self._status(container).get("status") or "")
             if status != "PUBLISHED":
                 return None
-            part = _Part(index=0, text=attempt.texts.get(0, ""), reply_to="r" if 0 in attempt.replies else "")
+            part = _Part(
+                index=0, text=attempt.texts.get(0, ""), reply_to="r" if 0 in attempt.replies else ""
+            )
             media_id = self._find_published(part, attempt.started)
             if not media_id:
                 raise OutcomeUnknown(

@@ -128,7 +128,9 @@ def _usage(headers: Mapping[str, str], name: str) -> Any:
         return None
 
 
-def retry_after_from_headers(headers: Mapping[str, str], default: float = DEFAULT_RETRY_AFTER) -> float:
+def retry_after_from_headers(
+    headers: Mapping[str, str], default: float = DEFAULT_RETRY_AFTER
+) -> float:
     """Seconds to wait, from Meta's usage headers, then ``Retry-After``, else ``default``."""
     lowered = {key.lower(): value for key, value in headers.items()}
     business = _usage(lowered, "x-business-use-case-usage")
@@ -232,7 +234,9 @@ def _error_without_body(response: httpx.Response, *, writes: bool) -> ConnectorE
             status=status,
         )
     if status == 404:
-        return Rejected(f"{LABEL} cannot find it; it may have been deleted.", detail=detail, status=404)
+        return Rejected(
+            f"{LABEL} cannot find it; it may have been deleted.", detail=detail, status=404
+        )
     return Rejected(f"{LABEL} refused the request ({status}).", detail=detail, status=status)
 
 

@@ -108,7 +108,9 @@ def interaction(
     root_id = _id_of(media.get("root_post")) or (post.remote_id if post else "")
     if kind is None:
         # A reply straight to the channel's post is a comment on it; deeper, a reply.
-        kind = InteractionKind.COMMENT if parent_id and parent_id == root_id else InteractionKind.REPLY
+        kind = (
+            InteractionKind.COMMENT if parent_id and parent_id == root_id else InteractionKind.REPLY
+        )
     own = ref(media)
     return Interaction(
         remote_id=remote_id,
@@ -130,7 +132,9 @@ def _value(entry: Mapping[str, Any]) -> int | None:
         return int(total["value"])
     values = entry.get("values")
     if isinstance(values, list) and values:
-        numbers = [int(v["value"]) for v in values if isinstance(v, Mapping) and v.get("value") is not None]
+        numbers = [
+            int(v["value"]) for v in values if isinstance(v, Mapping) and v.get("value") is not None
+        ]
         return sum(numbers) if numbers else None
     return None
 

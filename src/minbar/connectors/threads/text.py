@@ -38,7 +38,7 @@ def links_in(text: str, link_attachment: str = "") -> list[str]:
     """The unique links Threads counts: those in the text, then a different attachment."""
     found: list[str] = []
     for match in _URL.findall(text):
-        url = match.rstrip(".,;:!?)]}»”’")
+        url = match.rstrip(".,;:!?)]}\u00bb\u201d\u2019")
         if url and url not in found:
             found.append(url)
     if link_attachment and link_attachment not in found:
@@ -58,5 +58,7 @@ def text_problems(text: str, *, link_attachment: str = "", where: str = "") -> l
         )
     links = links_in(text, link_attachment)
     if len(links) > MAX_LINKS:
-        problems.append(f"{prefix}Threads: {len(links)} links; a post may have at most {MAX_LINKS}.")
+        problems.append(
+            f"{prefix}Threads: {len(links)} links; a post may have at most {MAX_LINKS}."
+        )
     return problems

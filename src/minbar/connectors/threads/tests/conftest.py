@@ -77,7 +77,9 @@ def connect(fake: FakeThreads, username: str = "brand") -> Connected:
     assert answer["state"] == "state-1"
     result = connector.finish_oauth(REDIRECT_URI, answer["code"], start)
     fast = type("FastThreads", (ThreadsConnector,), {"container_poll_interval": 0.05})
-    return Connected(connector=fast(credentials=result.credentials), account=result.account, user=user)
+    return Connected(
+        connector=fast(credentials=result.credentials), account=result.account, user=user
+    )
 
 
 @pytest.fixture
@@ -114,7 +116,9 @@ def minbar_site(settings: Any, tmp_path: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def library_image(settings: Any, name: str = "photo.png", size: tuple[int, int] = (64, 48)) -> MediaItem:
+def library_image(
+    settings: Any, name: str = "photo.png", size: tuple[int, int] = (64, 48)
+) -> MediaItem:
     """A prepared PNG under MEDIA_ROOT, as Minbar's media processing leaves one."""
     folder = Path(settings.MEDIA_ROOT) / "1" / "renditions" / "7"
     folder.mkdir(parents=True, exist_ok=True)

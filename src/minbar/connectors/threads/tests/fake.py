@@ -85,8 +85,15 @@ LONG_LIVED = 60 * 86400
 
 class GraphFailure(Exception):
     def __init__(
-        self, status: int, message: str, code: int, *, subcode: int | None = None,
-        kind: str = "OAuthException", user_msg: str = "", headers: dict[str, str] | None = None,
+        self,
+        status: int,
+        message: str,
+        code: int,
+        *,
+        subcode: int | None = None,
+        kind: str = "OAuthException",
+        user_msg: str = "",
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         error: dict[str, Any] = {
@@ -108,9 +115,13 @@ def _text_length(text: str) -> int:
     """Threads' counting, written out from its docs: a character per grapheme, emoji as bytes."""
     total = 0
     for cluster in regex.findall(r"\X", text):
-        pictographic = any(
-            regex.match(r"\p{Extended_Pictographic}|\p{Regional_Indicator}", ch) for ch in cluster
-        ) or "\u20e3" in cluster
+        pictographic = (
+            any(
+                regex.match(r"\p{Extended_Pictographic}|\p{Regional_Indicator}", ch)
+                for ch in cluster
+            )
+            or "\u20e3" in cluster
+        )
         total += len(cluster.encode("utf-8")) if pictographic else 1
     return total
 
@@ -145,6 +156,8 @@ class Fault:
     path: str  # a prefix of the request path
     effect: dict[str, Any]
     count: int = 1
+    armed_by: str = ""  # active only once a request to a path ending so was answered
+    armed: bool = True
 
 
 class FakeThreads:
@@ -224,7 +237,9 @@ class FakeThreads:
 
     def create_user(self, username: str, *, followers: int = 0) -> User:
         with self.lock:
-            user = User(id=self.new_id(), username=username, name=username.title(), followers=followers)
+            user = User(
+                id=self.new_id(), username=username, name=username.title(), followers=followers
+            )
             self.users[user.id] = user
             return user
 
@@ -235,9 +250,11 @@ class FakeThreads:
             self.tokens[value] = Token(value, user.id, scopes, True, now, now + LONG_LIVED)
         return value
 
-    def add_fault(self, method: str, path: str, count: int = 1, **effect: Any) -> None:
+    def add_fault(
+        self, method: str, path: str, count: int = 1, armed_by: str = "", **effect: Any
+    ) -> None:
         with self.lock:
-            self.faults.append(Fault(method, path, effect, count))
+            self.faults.append(Fault(method, path, effect, count, armed_by, not armed_by))
 
     def revoke(self, token: str) -> None:
         with self.lock:
@@ -251,19 +268,23 @@ class FakeThreads:
     def post_as(self, user: User, text: str, *, reply_to: str = "") -> str:
         """Another person posts or replies (through the Threads app, not this API)."""
         with self.lock:
-            return self._make_media(user, {"media_type": "TEXT", "text": text, "reply_to_id": reply_to})
+            return self._make_media(
+                user, {"media_type": "TEXT", "text": text, "reply_to_id": reply_to}
+            )
 
     def posts_of(self, user: User) -> list[dict[str, Any]]:
         with self.lock:
             return [
-                m for m in self.media.values()
+                m
+                for m in self.media.values()
                 if m["owner"] == user.id and not m["deleted"] and not m["replied_to"]
             ]
 
     def replies_of(self, user: User) -> list[dict[str, Any]]:
         with self.lock:
             return [
-                m for m in self.media.values()
+                m
+                for m in self.media.values()
                 if m["owner"] == user.id and not m["deleted"] and m["replied_to"]
             ]
 
@@ -278,18 +299,28 @@ class FakeThreads:
         params = {**query, **form}
         method = handler.command
         with self.lock:
-            self.requests.append({"method": method, "path": parts.path, "params": params,
-                                  "headers": dict(handler.headers)})
+            self.requests.append(
+                {
+                    "method": method,
+                    "path": parts.path,
+                    "params": params,
+                    "headers": dict(handler.headers),
+                }
+            )
             fault = self._take_fault(method, parts.path)
-        if fault is not None and fault.effect.get("when", "before") == "before":
-            if self._apply_fault(handler, fault):
-                return
+        before = fault is not None and fault.effect.get("when", "before") == "before"
+        if before and fault is not None and self._apply_fault(handler, fault):
+            return
         try:
             status, body, headers = self._route(method, parts.path, params, handler)
         except GraphFailure as failure:
             status, body, headers = failure.status, failure.body, failure.headers
         except Exception as exc:  # a bug of this fake: make it loud, not a hang
             status, body, headers = 500, {"error": {"message": f"fake bug: {exc!r}", "code": 1}}, {}
+        with self.lock:
+            for waiting in self.faults:
+                if waiting.armed_by and parts.path.endswith(waiting.armed_by):
+                    waiting.armed = True
         if fault is not None and fault.effect.get("when") == "after":
             # The request was carried out; the answer is lost (a reset) or late.
             if fault.effect.get("delay"):
@@ -301,6 +332,8 @@ class FakeThreads:
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
+            if not fault.armed:
+                continue
             if fault.method == method and path.startswith(fault.path) and fault.count > 0:
                 fault.count -= 1
                 return fault
@@ -325,7 +358,9 @@ class FakeThreads:
         handler.close_connection = True
         sock.close()
 
-    def _send(self, handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]) -> None:
+    def _send(
+        self, handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]
+    ) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         try:
             handler.send_response(status)
@@ -359,10 +394,12 @@ class FakeThreads:
         token = self._token(params, handler)
         if self.app_usage >= 100:
             raise GraphFailure(
-                400, "Application request limit reached", 4,
+                400,
+                "Application request limit reached",
+                4,
                 headers={"Retry-After": "120"},
             )
-        segments = [s for s in path[len(API):].split("/") if s]
+        segments = [s for s in path[len(API) :].split("/") if s]
         with self.lock:
             return 200, self._api(method, segments, params, token), {}
 
@@ -372,14 +409,20 @@ class FakeThreads:
         with self.lock:
             token = self.tokens.get(value)
             if token is None:
-                raise GraphFailure(400, "Invalid OAuth access token - Cannot parse access token", 190)
+                raise GraphFailure(
+                    400, "Invalid OAuth access token - Cannot parse access token", 190
+                )
             if token.revoked:
                 raise GraphFailure(
-                    400, "Error validating access token: The user has not authorized application.",
-                    190, subcode=458,
+                    400,
+                    "Error validating access token: The user has not authorized application.",
+                    190,
+                    subcode=458,
                 )
             if token.expires <= self.now():
-                raise GraphFailure(400, "Error validating access token: Session has expired.", 190, subcode=463)
+                raise GraphFailure(
+                    400, "Error validating access token: Session has expired.", 190, subcode=463
+                )
             return token
 
     @staticmethod
@@ -387,7 +430,9 @@ class FakeThreads:
         missing = [s for s in ("threads_basic", *scopes) if s not in token.scopes]
         if missing:
             raise GraphFailure(
-                403, f"Application does not have permission for this action ({', '.join(missing)})", 10
+                403,
+                f"Application does not have permission for this action ({', '.join(missing)})",
+                10,
             )
 
     # -- OAuth ----------------------------------------------------------------
@@ -406,7 +451,9 @@ class FakeThreads:
             raise GraphFailure(400, "No person signed in on the Authorization Window", 100)
         code = "AQB" + secrets.token_urlsafe(16)
         self.codes[code] = {
-            "user": user.id, "redirect_uri": params["redirect_uri"], "scopes": scopes,
+            "user": user.id,
+            "redirect_uri": params["redirect_uri"],
+            "scopes": scopes,
             "expires": self.now() + 3600,
         }
         back = {"code": code}
@@ -417,18 +464,29 @@ class FakeThreads:
     def _exchange_code(self, params: dict[str, str]) -> dict[str, Any]:
         if params.get("grant_type") != "authorization_code":
             raise GraphFailure(400, "Unsupported grant_type", 100)
-        if params.get("client_id") != self.client_id or params.get("client_secret") != self.client_secret:
+        if (
+            params.get("client_id") != self.client_id
+            or params.get("client_secret") != self.client_secret
+        ):
             raise GraphFailure(400, "Error validating client secret.", 101, kind="OAuthException")
         with self.lock:
             grant = self.codes.pop(params.get("code", ""), None)
             if grant is None or grant["expires"] < self.now():
-                raise GraphFailure(400, "This authorization code has been used.", 100, subcode=36009)
+                raise GraphFailure(
+                    400, "This authorization code has been used.", 100, subcode=36009
+                )
             if grant["redirect_uri"] != params.get("redirect_uri"):
-                raise GraphFailure(400, "Error validating verification code. Please make sure your "
-                                   "redirect_uri is identical to the one you used in the OAuth dialog request", 100)
+                raise GraphFailure(
+                    400,
+                    "Error validating verification code. Please make sure your "
+                    "redirect_uri is identical to the one you used in the OAuth dialog request",
+                    100,
+                )
             value = "THQV" + secrets.token_urlsafe(24)
             now = self.now()
-            self.tokens[value] = Token(value, grant["user"], grant["scopes"], False, now, now + 3600)
+            self.tokens[value] = Token(
+                value, grant["user"], grant["scopes"], False, now, now + 3600
+            )
         return {"access_token": value, "user_id": int(grant["user"])}
 
     def _long_lived(self, params: dict[str, str]) -> dict[str, Any]:
@@ -439,10 +497,14 @@ class FakeThreads:
         with self.lock:
             short = self.tokens.get(params.get("access_token", ""))
             if short is None or short.long_lived or short.expires <= self.now() or short.revoked:
-                raise GraphFailure(400, "Error validating access token: Session has expired.", 190, subcode=463)
+                raise GraphFailure(
+                    400, "Error validating access token: Session has expired.", 190, subcode=463
+                )
             value = "THAA" + secrets.token_urlsafe(24)
             now = self.now()
-            self.tokens[value] = Token(value, short.user_id, short.scopes, True, now, now + LONG_LIVED)
+            self.tokens[value] = Token(
+                value, short.user_id, short.scopes, True, now, now + LONG_LIVED
+            )
         return {"access_token": value, "token_type": "bearer", "expires_in": LONG_LIVED - 56}
 
     def _refresh(self, params: dict[str, str]) -> dict[str, Any]:
@@ -452,9 +514,13 @@ class FakeThreads:
             old = self.tokens.get(params.get("access_token", ""))
             now = self.now()
             if old is None or old.revoked or old.expires <= now or not old.long_lived:
-                raise GraphFailure(400, "Error validating access token: Session has expired.", 190, subcode=463)
+                raise GraphFailure(
+                    400, "Error validating access token: Session has expired.", 190, subcode=463
+                )
             if now - old.issued < 86400:
-                raise GraphFailure(400, "The access token must be at least 24 hours old to be refreshed.", 100)
+                raise GraphFailure(
+                    400, "The access token must be at least 24 hours old to be refreshed.", 100
+                )
             value = "THAA" + secrets.token_urlsafe(24)
             self.tokens[value] = Token(value, old.user_id, old.scopes, True, now, now + LONG_LIVED)
         return {"access_token": value, "token_type": "bearer", "expires_in": LONG_LIVED - 56}
@@ -464,7 +530,12 @@ class FakeThreads:
     def _user_of(self, token: Token, ident: str) -> User:
         user_id = token.user_id if ident == "me" else ident
         if user_id != token.user_id:
-            raise GraphFailure(400, "Unsupported request - object does not exist or lacks permission", 100, subcode=33)
+            raise GraphFailure(
+                400,
+                "Unsupported request - object does not exist or lacks permission",
+                100,
+                subcode=33,
+            )
         return self.users[user_id]
 
     def _api(self, method: str, seg: list[str], params: dict[str, str], token: Token) -> Any:
@@ -479,13 +550,22 @@ class FakeThreads:
             return self._container_status(head, params)
         if head in self.media and not self.media[head]["deleted"]:
             return self._media_edge(method, self.media[head], rest, params, token)
-        raise GraphFailure(400, f"Unsupported {method} request. Object with ID '{head}' does not exist", 100, subcode=33)
+        raise GraphFailure(
+            400,
+            f"Unsupported {method} request. Object with ID '{head}' does not exist",
+            100,
+            subcode=33,
+        )
 
-    def _user_edge(self, method: str, user: User, rest: list[str], params: dict[str, str], token: Token) -> Any:
+    def _user_edge(
+        self, method: str, user: User, rest: list[str], params: dict[str, str], token: Token
+    ) -> Any:
         edge = rest[0] if rest else ""
         if not edge and method == "GET":
             fields = {
-                "id": user.id, "username": user.username, "name": user.name,
+                "id": user.id,
+                "username": user.username,
+                "name": user.name,
                 "threads_profile_picture_url": f"https://scontent.example/{user.username}.jpg",
                 "threads_biography": "",
             }
@@ -506,8 +586,11 @@ class FakeThreads:
             return self._page(items, params, token)
         if edge == "mentions" and method == "GET":
             self._need(token, "threads_manage_mentions")
-            items = [m for m in self.media.values() if f"@{user.username}" in m["text"]
-                     and m["owner"] != user.id and not m["deleted"]]
+            items = [
+                m
+                for m in self.media.values()
+                if f"@{user.username}" in m["text"] and m["owner"] != user.id and not m["deleted"]
+            ]
             return self._page(items, params, token)
         if edge == "threads_insights" and method == "GET":
             self._need(token, "threads_manage_insights")
@@ -531,19 +614,34 @@ class FakeThreads:
                 raise GraphFailure(400, "link_attachment is only available for text posts", 100)
             links.add(params["link_attachment"])
         if len(links) > 5:
-            raise GraphFailure(400, "Too many links", 100, user_msg="THREADS_API__LINK_LIMIT_EXCEEDED")
+            raise GraphFailure(
+                400, "Too many links", 100, user_msg="THREADS_API__LINK_LIMIT_EXCEEDED"
+            )
         if params.get("reply_control") and params["reply_control"] not in (
-            "everyone", "accounts_you_follow", "mentioned_only", "parent_post_author_only", "followers_only"
+            "everyone",
+            "accounts_you_follow",
+            "mentioned_only",
+            "parent_post_author_only",
+            "followers_only",
         ):
             raise GraphFailure(400, "Invalid reply_control", 100)
         for key in ("reply_to_id", "quote_post_id"):
             target = params.get(key)
             if target and (target not in self.media or self.media[target]["deleted"]):
-                raise GraphFailure(400, f"Object with ID '{target}' does not exist", 100, subcode=33)
+                raise GraphFailure(
+                    400, f"Object with ID '{target}' does not exist", 100, subcode=33
+                )
         container: dict[str, Any] = {
-            "id": self.new_id(), "owner": user.id, "media_type": kind, "text": text,
-            "params": dict(params), "status": "FINISHED", "error_message": "", "polls": 0,
-            "created": self.now(), "carousel_item": carousel_item,
+            "id": self.new_id(),
+            "owner": user.id,
+            "media_type": kind,
+            "text": text,
+            "params": dict(params),
+            "status": "FINISHED",
+            "error_message": "",
+            "polls": 0,
+            "created": self.now(),
+            "carousel_item": carousel_item,
         }
         if kind in ("IMAGE", "VIDEO"):
             url_key = "image_url" if kind == "IMAGE" else "video_url"
@@ -601,36 +699,65 @@ class FakeThreads:
     def _publish(self, user: User, creation_id: str) -> str:
         container = self.containers.get(creation_id)
         if container is None or container["owner"] != user.id:
-            raise GraphFailure(400, f"Object with ID '{creation_id}' does not exist", 100, subcode=33)
+            raise GraphFailure(
+                400, f"Object with ID '{creation_id}' does not exist", 100, subcode=33
+            )
         if container["status"] == "PUBLISHED":
             raise GraphFailure(400, "The media has already been published", 100, subcode=2207006)
         if container["status"] != "FINISHED" or container["carousel_item"]:
-            raise GraphFailure(400, "The media is not ready for publishing, please wait for a moment", 9007, subcode=2207027)
+            raise GraphFailure(
+                400,
+                "The media is not ready for publishing, please wait for a moment",
+                9007,
+                subcode=2207027,
+            )
         is_reply = bool(container["params"].get("reply_to_id"))
         limits = self._limits(user, {"fields": "quota_usage,reply_quota_usage"})
         if is_reply and limits["reply_quota_usage"] >= self.reply_quota_total:
-            raise GraphFailure(400, "The user has reached the reply publishing limit", 4, subcode=2207042)
+            raise GraphFailure(
+                400, "The user has reached the reply publishing limit", 4, subcode=2207042
+            )
         if not is_reply and limits["quota_usage"] >= self.quota_total:
             raise GraphFailure(400, "The user has reached the publishing limit", 4, subcode=2207042)
-        media_id = self._make_media(user, container["params"], children=container.get("children", []))
+        media_id = self._make_media(
+            user, container["params"], children=container.get("children", [])
+        )
         container["status"] = "PUBLISHED"
         return media_id
 
-    def _make_media(self, user: User, params: dict[str, Any], children: list[str] | None = None) -> str:
+    def _make_media(
+        self, user: User, params: dict[str, Any], children: list[str] | None = None
+    ) -> str:
         media_id = self.new_id()
         parent = str(params.get("reply_to_id") or "")
         root = self.media[parent]["root_post"] or parent if parent else ""
-        kind = {"TEXT": "TEXT_POST", "IMAGE": "IMAGE", "VIDEO": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}
+        kind = {
+            "TEXT": "TEXT_POST",
+            "IMAGE": "IMAGE",
+            "VIDEO": "VIDEO",
+            "CAROUSEL": "CAROUSEL_ALBUM",
+        }
         self.media[media_id] = {
-            "id": media_id, "owner": user.id, "username": user.username,
-            "text": str(params.get("text") or ""), "media_type": kind[str(params.get("media_type", "TEXT"))],
-            "timestamp": self.now(), "permalink": f"https://www.threads.com/@{user.username}/post/{media_id}",
-            "replied_to": parent, "root_post": root, "hide_status": "NOT_HUSHED",
-            "children": list(children or []), "deleted": False,
+            "id": media_id,
+            "owner": user.id,
+            "username": user.username,
+            "text": str(params.get("text") or ""),
+            "media_type": kind[str(params.get("media_type", "TEXT"))],
+            "timestamp": self.now(),
+            "permalink": f"https://www.threads.com/@{user.username}/post/{media_id}",
+            "replied_to": parent,
+            "root_post": root,
+            "hide_status": "NOT_HUSHED",
+            "children": list(children or []),
+            "deleted": False,
             "link_attachment": str(params.get("link_attachment") or ""),
             "reply_control": str(params.get("reply_control") or "everyone"),
             "quote_post_id": str(params.get("quote_post_id") or ""),
-            "likes": 0, "views": 0, "reposts": 0, "quotes": 0, "shares": 0,
+            "likes": 0,
+            "views": 0,
+            "reposts": 0,
+            "quotes": 0,
+            "shares": 0,
         }
         return media_id
 
@@ -651,19 +778,33 @@ class FakeThreads:
     def _view(self, media: dict[str, Any], token: Token) -> dict[str, Any]:
         parent = media["replied_to"]
         return {
-            "id": media["id"], "media_product_type": "THREADS", "media_type": media["media_type"],
-            "permalink": media["permalink"], "username": media["username"], "text": media["text"],
-            "timestamp": _stamp(media["timestamp"]), "is_reply": bool(parent),
+            "id": media["id"],
+            "media_product_type": "THREADS",
+            "media_type": media["media_type"],
+            "permalink": media["permalink"],
+            "username": media["username"],
+            "text": media["text"],
+            "timestamp": _stamp(media["timestamp"]),
+            "is_reply": bool(parent),
             "is_reply_owned_by_me": bool(parent) and media["owner"] == token.user_id,
             "replied_to": {"id": parent} if parent else None,
             "root_post": {"id": media["root_post"]} if media["root_post"] else None,
             "hide_status": media["hide_status"],
-            "has_replies": any(m["replied_to"] == media["id"] and not m["deleted"] for m in self.media.values()),
+            "has_replies": any(
+                m["replied_to"] == media["id"] and not m["deleted"] for m in self.media.values()
+            ),
             "owner": {"id": media["owner"]},
             "link_attachment_url": media["link_attachment"] or None,
         }
 
-    def _media_edge(self, method: str, media: dict[str, Any], rest: list[str], params: dict[str, str], token: Token) -> Any:
+    def _media_edge(
+        self,
+        method: str,
+        media: dict[str, Any],
+        rest: list[str],
+        params: dict[str, str],
+        token: Token,
+    ) -> Any:
         edge = rest[0] if rest else ""
         if not edge and method == "GET":
             return self._pick(self._view(media, token), params.get("fields") or "id")
@@ -676,9 +817,17 @@ class FakeThreads:
         if edge in ("replies", "conversation") and method == "GET":
             self._need(token, "threads_read_replies")
             if edge == "replies":
-                items = [m for m in self.media.values() if m["replied_to"] == media["id"] and not m["deleted"]]
+                items = [
+                    m
+                    for m in self.media.values()
+                    if m["replied_to"] == media["id"] and not m["deleted"]
+                ]
             else:
-                items = [m for m in self.media.values() if m["root_post"] == media["id"] and not m["deleted"]]
+                items = [
+                    m
+                    for m in self.media.values()
+                    if m["root_post"] == media["id"] and not m["deleted"]
+                ]
             reverse = params.get("reverse", "true") != "false"
             return self._page(items, params, token, newest_first=reverse)
         if edge == "manage_reply" and method == "POST":
@@ -698,17 +847,35 @@ class FakeThreads:
             names = [n for n in params.get("metric", "").split(",") if n]
             known = ("views", "likes", "replies", "reposts", "quotes", "shares")
             if not names or any(n not in known for n in names):
-                raise GraphFailure(400, "(#100) metric must be one of the following values: " + ", ".join(known), 100)
+                raise GraphFailure(
+                    400,
+                    "(#100) metric must be one of the following values: " + ", ".join(known),
+                    100,
+                )
             counts = dict(media)
             counts["replies"] = sum(
-                1 for m in self.media.values()
-                if not m["deleted"] and (m["root_post"] == media["id"] if not media["replied_to"] else m["replied_to"] == media["id"])
+                1
+                for m in self.media.values()
+                if not m["deleted"]
+                and (
+                    m["root_post"] == media["id"]
+                    if not media["replied_to"]
+                    else m["replied_to"] == media["id"]
+                )
             )
-            return {"data": [
-                {"name": n, "period": "lifetime", "values": [{"value": counts[n]}], "title": n.title(),
-                 "description": f"The number of {n} on your post.", "id": f"{media['id']}/insights/{n}/lifetime"}
-                for n in names
-            ]}
+            return {
+                "data": [
+                    {
+                        "name": n,
+                        "period": "lifetime",
+                        "values": [{"value": counts[n]}],
+                        "title": n.title(),
+                        "description": f"The number of {n} on your post.",
+                        "id": f"{media['id']}/insights/{n}/lifetime",
+                    }
+                    for n in names
+                ]
+            }
         raise GraphFailure(400, f"Unsupported {method} request", 100)
 
     def _user_insights(self, user: User, params: dict[str, str]) -> dict[str, Any]:
@@ -717,10 +884,16 @@ class FakeThreads:
             raise GraphFailure(400, "since and until must be used together", 100)
         data = []
         for name in names:
-            entry: dict[str, Any] = {"name": name, "period": "day", "title": name,
-                                     "id": f"{user.id}/insights/{name}/day"}
+            entry: dict[str, Any] = {
+                "name": name,
+                "period": "day",
+                "title": name,
+                "id": f"{user.id}/insights/{name}/day",
+            }
             if name == "views":
-                entry["values"] = [{"value": v, "end_time": _stamp(self.now())} for v in user.profile_views]
+                entry["values"] = [
+                    {"value": v, "end_time": _stamp(self.now())} for v in user.profile_views
+                ]
             elif name == "followers_count":
                 if "since" in params:
                     raise GraphFailure(400, "followers_count does not support since and until", 100)
@@ -736,29 +909,40 @@ class FakeThreads:
             raise GraphFailure(400, "The parameter q is required", 100)
         tag = params.get("search_mode") == "TAG"
         found = [
-            m for m in self.media.values()
-            if not m["deleted"] and (f"#{query}" in m["text"].lower() if tag else query in m["text"].lower())
+            m
+            for m in self.media.values()
+            if not m["deleted"]
+            and (f"#{query}" in m["text"].lower() if tag else query in m["text"].lower())
         ]
         return self._page(found, params, token, cursors=False)
 
     # paging: newest first with since/until, limit and before/after cursors
-    def _page(self, items: list[dict[str, Any]], params: dict[str, str], token: Token, *,
-              newest_first: bool = True, cursors: bool = True) -> dict[str, Any]:
+    def _page(
+        self,
+        items: list[dict[str, Any]],
+        params: dict[str, str],
+        token: Token,
+        *,
+        newest_first: bool = True,
+        cursors: bool = True,
+    ) -> dict[str, Any]:
         if "since" in params:
-            items = [m for m in items if m["timestamp"] >= int(params["since"])]
+            items = [m for m in items if int(m["timestamp"]) >= int(params["since"])]
         if "until" in params:
-            items = [m for m in items if m["timestamp"] <= int(params["until"])]
+            items = [m for m in items if int(m["timestamp"]) <= int(params["until"])]
         items = sorted(items, key=lambda m: (m["timestamp"], int(m["id"])), reverse=newest_first)
         limit = min(int(params.get("limit") or 25), 100)
         start = 0
         if params.get("after"):
             ids = [m["id"] for m in items]
             start = ids.index(params["after"]) + 1 if params["after"] in ids else len(ids)
-        chunk = items[start:start + limit]
+        chunk = items[start : start + limit]
         fields = params.get("fields") or "id"
         body: dict[str, Any] = {"data": [self._pick(self._view(m, token), fields) for m in chunk]}
         if cursors and chunk:
-            paging: dict[str, Any] = {"cursors": {"before": chunk[0]["id"], "after": chunk[-1]["id"]}}
+            paging: dict[str, Any] = {
+                "cursors": {"before": chunk[0]["id"], "after": chunk[-1]["id"]}
+            }
             if start + limit < len(items):
                 paging["next"] = "https://graph.threads.net/v1.0/next-page"
             body["paging"] = paging
@@ -767,4 +951,6 @@ class FakeThreads:
     @staticmethod
     def _pick(values: dict[str, Any], fields: str) -> dict[str, Any]:
         wanted = ["id", *[f.strip() for f in fields.split(",") if f.strip()]]
-        return {f: values[f] for f in dict.fromkeys(wanted) if f in values and values[f] is not None}
+        return {
+            f: values[f] for f in dict.fromkeys(wanted) if f in values and values[f] is not None
+        }

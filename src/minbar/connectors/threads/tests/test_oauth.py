@@ -16,6 +16,7 @@ from minbar.connectors.threads import ThreadsConnector
 from minbar.connectors.threads.oauth import SCOPES
 from minbar.connectors.threads.tests.conftest import REDIRECT_URI, Connected, approve, connect
 from minbar.connectors.threads.tests.fake import FakeThreads
+from minbar.connectors.types import Credentials
 
 
 def test_authorize_url_asks_for_every_permission_minbar_uses(fake: FakeThreads) -> None:
@@ -39,7 +40,9 @@ def test_the_real_authorization_window_is_threads_com(settings) -> None:
 
 def test_missing_app_is_a_clear_not_supported(settings) -> None:
     settings.MINBAR_NETWORK_APPS = {}
-    with pytest.raises(NotSupported, match="MINBAR_THREADS_CLIENT_ID and MINBAR_THREADS_CLIENT_SECRET"):
+    with pytest.raises(
+        NotSupported, match="MINBAR_THREADS_CLIENT_ID and MINBAR_THREADS_CLIENT_SECRET"
+    ):
         ThreadsConnector().start_oauth(REDIRECT_URI, "s")
 
 
@@ -76,7 +79,9 @@ def test_a_used_code_is_refused_as_a_sign_in_problem(fake: FakeThreads) -> None:
     assert "authorization code has been used" in caught.value.detail
 
 
-def test_refresh_waits_until_the_token_nears_its_60_days(brand: Connected, fake: FakeThreads) -> None:
+def test_refresh_waits_until_the_token_nears_its_60_days(
+    brand: Connected, fake: FakeThreads
+) -> None:
     assert brand.connector.refresh() is None  # fresh: nothing to do
     assert not [r for r in fake.requests if r["path"] == "/refresh_access_token"]
 
@@ -90,7 +95,9 @@ def test_refresh_renews_a_token_in_its_last_week(brand: Connected, fake: FakeThr
     ).isoformat()
     fresh = brand.connector.refresh()
     assert fresh is not None and fresh.secrets["access_token"] != old
-    assert fresh.expires_at is not None and fresh.expires_at > datetime.now(UTC) + timedelta(days=59)
+    assert fresh.expires_at is not None and fresh.expires_at > datetime.now(UTC) + timedelta(
+        days=59
+    )
     call = [r for r in fake.requests if r["path"] == "/refresh_access_token"][-1]
     assert call["params"]["grant_type"] == "th_refresh_token"
     merged = brand.connector.credentials.merged(fresh)
@@ -99,14 +106,16 @@ def test_refresh_renews_a_token_in_its_last_week(brand: Connected, fake: FakeThr
 
 def test_operations_refresh_a_token_due_and_hand_it_to_the_channel(fake: FakeThreads) -> None:
     connected = connect(fake)
-    saved = []
+    saved: list[Credentials] = []
     credentials = connected.connector.credentials
     fake.age_token(credentials.secrets["access_token"], 55 * 86400)
     credentials.expires_at = datetime.now(UTC) + timedelta(days=3)
     credentials.data["token_issued_at"] = (datetime.now(UTC) - timedelta(days=57)).isoformat()
     connector = ThreadsConnector(credentials=credentials, on_credentials_change=saved.append)
     assert connector.verify().remote_id == connected.user.id
-    assert len(saved) == 1 and saved[0].secrets["access_token"] != credentials.secrets["access_token"]
+    assert (
+        len(saved) == 1 and saved[0].secrets["access_token"] != credentials.secrets["access_token"]
+    )
 
 
 def test_a_revoked_token_is_auth_expired_for_calls_and_for_refresh(

@@ -37,9 +37,13 @@ def test_text_post_is_a_container_then_threads_publish(brand: Connected, fake: F
     assert calls(fake, "/threads_publishing_limit", "GET")
 
 
-def test_link_post_uses_link_attachment_and_reply_control(brand: Connected, fake: FakeThreads) -> None:
+def test_link_post_uses_link_attachment_and_reply_control(
+    brand: Connected, fake: FakeThreads
+) -> None:
     brand.connector.publish(
-        PostRequest(text="Read this", link="https://example.org/a", visibility="accounts_you_follow")
+        PostRequest(
+            text="Read this", link="https://example.org/a", visibility="accounts_you_follow"
+        )
     )
     [create] = calls(fake, "/threads")
     assert create["params"]["link_attachment"] == "https://example.org/a"
@@ -66,7 +70,11 @@ def test_video_waits_for_the_container_to_finish(
 ) -> None:
     fake.video_polls = 2  # IN_PROGRESS twice, then FINISHED
     brand.connector.publish(PostRequest(text="Clip", media=(library_video(settings),)))
-    statuses = [r for r in fake.requests if r["method"] == "GET" and "status" in r["params"].get("fields", "")]
+    statuses = [
+        r
+        for r in fake.requests
+        if r["method"] == "GET" and "status" in r["params"].get("fields", "")
+    ]
     assert len(statuses) >= 3
     assert [p["media_type"] for p in fake.posts_of(brand.user)] == ["VIDEO"]
 
@@ -105,7 +113,11 @@ def test_a_private_minbar_address_is_refused_before_anything_is_sent(
 def test_carousel_makes_item_containers_then_a_carousel(
     brand: Connected, fake: FakeThreads, minbar_site: str, settings: Any
 ) -> None:
-    media = (library_image(settings, "a.png"), library_image(settings, "b.png"), library_video(settings))
+    media = (
+        library_image(settings, "a.png"),
+        library_image(settings, "b.png"),
+        library_video(settings),
+    )
     brand.connector.publish(PostRequest(text="Three things", media=media))
     creates = calls(fake, "/threads")
     assert [c["params"].get("is_carousel_item") for c in creates[:3]] == ["true"] * 3
@@ -117,7 +129,9 @@ def test_carousel_makes_item_containers_then_a_carousel(
 
 def test_thread_parts_and_first_comment_are_replies(brand: Connected, fake: FakeThreads) -> None:
     result = brand.connector.publish(
-        PostRequest(text="1/3", thread=("2/3", "3/3"), first_comment="Links below", idempotency_key="t")
+        PostRequest(
+            text="1/3", thread=("2/3", "3/3"), first_comment="Links below", idempotency_key="t"
+        )
     )
     replies = {m["text"]: m for m in fake.replies_of(brand.user)}
     assert replies["2/3"]["replied_to"] == result.remote_id
@@ -162,7 +176,9 @@ def test_spent_publishing_quota_is_rate_limited_before_publishing(
     assert [p["text"] for p in fake.posts_of(brand.user)] == ["first of the day"]
 
 
-def test_spent_reply_quota_limits_replies_only(brand: Connected, fake: FakeThreads, fan: User) -> None:
+def test_spent_reply_quota_limits_replies_only(
+    brand: Connected, fake: FakeThreads, fan: User
+) -> None:
     theirs = fake.post_as(fan, "hello")
     fake.reply_quota_total = 0
     with pytest.raises(RateLimited, match="replies"):
