@@ -594,7 +594,9 @@ class ThreadsConnector(Connector):
         if container:
             status = str(self._status(container).get("status") or "")
             if status == "PUBLISHED":
-                found = self._find_published(part, attempt.started)
+                found = self._find_published(
+                    part.text, reply=bool(part.reply_to), since=attempt.started
+                )
                 if found:
                     attempt.media[part.index] = found
                     return found
@@ -632,7 +634,9 @@ class ThreadsConnector(Connector):
             try:
                 status = str(self._status(container).get("status") or "")
                 if status == "PUBLISHED":
-                    found = self._find_published(part, attempt.started)
+                    found = self._find_published(
+                        part.text, reply=bool(part.reply_to), since=attempt.started
+                    )
                     if found:
                         return found
                 elif status == "FINISHED":
@@ -648,9 +652,9 @@ class ThreadsConnector(Connector):
             raise OutcomeUnknown("Threads did not say which post it made.", detail=str(body))
         return media_id
 
-    def _find_published(self, part: _Part, since: float) -> str:
-        """The post made from ``part``: the newest own post (or reply) with its text, since then."""
-        edge = "replies" if part.reply_to else "threads"
+    def _find_published(self, text: str, *, reply: bool, since: float) -> str:
+        """What a published container became: the newest own post (or reply) with this text."""
+        edge = "replies" if reply else "threads"
         body = self._api().get(
             f"{self._user()}/{edge}",
             fields="id,text,timestamp",
@@ -658,7 +662,7 @@ class ThreadsConnector(Connector):
             limit=PAGE_LIMIT,
         )
         for media in body.get("data") or []:  # newest first
-            if str(media.get("text") or "") == part.text:
+            if str(media.get("text") or "") == text:
                 return str(media.get("id") or "")
         return ""
 
@@ -697,10 +701,9 @@ class ThreadsConnector(Connector):
             status = str(self._status(container).get("status") or "")
             if status != "PUBLISHED":
                 return None
-            part = _Part(
-                index=0, text=attempt.texts.get(0, ""), reply_to="r" if 0 in attempt.replies else ""
+            media_id = self._find_published(
+                attempt.texts.get(0, ""), reply=0 in attempt.replies, since=attempt.started
             )
-            media_id = self._find_published(part, attempt.started)
             if not media_id:
                 raise OutcomeUnknown(
                     "Threads published the post but Minbar cannot find it yet.",
