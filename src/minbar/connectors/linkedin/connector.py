@@ -703,11 +703,13 @@ class LinkedInConnector(Connector):
         (``GET /rest/posts?q=author``, a comment changes its post) and of the
         comments that have replies
         (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api).
-        The cursor is the creation time (ms) of the newest comment handed out;
-        at most 50 come per page, so a busy day arrives over several pages.
+        The cursor is the creation time (ms) of the newest comment handed out and
+        the URNs handed out at that very millisecond (``ms|urn|urn``), so comments
+        made in the same millisecond are neither lost nor repeated; at most 50 come
+        per page, so a busy day arrives over several pages.
         """
         self._need_page(_("comments"))
-        after = int(cursor) if cursor.isdigit() else 0
+        after, handed = _parse_cursor(cursor)
         found: list[Interaction] = []
         with self._api() as api:
             posts = elements(
@@ -740,13 +742,18 @@ class LinkedInConnector(Connector):
                             if nested is not None:
                                 found.append(nested)
         fresh = sorted(
-            (i for i in found if milliseconds(i.created_at) > after),
+            (
+                i
+                for i in found
+                if milliseconds(i.created_at) > after
+                or (milliseconds(i.created_at) == after and i.remote_id not in handed)
+            ),
             key=lambda i: (i.created_at, i.remote_id),
         )
         unique = list({i.remote_id: i for i in fresh}.values())[:INBOX_PAGE]
         if not unique:
             return Page(items=[], cursor=cursor)
-        return Page(items=unique, cursor=str(milliseconds(unique[-1].created_at)))
+        return Page(items=unique, cursor=_make_cursor(unique, after, handed))
 
     def reply(self, to: RemoteRef, request: PostRequest) -> PublishResult:
         """A comment on a post, or a reply in a comment's thread, as the channel's author.
@@ -816,6 +823,19 @@ class LinkedInConnector(Connector):
             except Rejected as exc:
                 if exc.status not in (404, 410):
                     raise
+
+
+def _parse_cursor(cursor: str) -> tuple[int, set[str]]:
+    moment, *urns = cursor.split("|")
+    return (int(moment) if moment.isdigit() else 0), set(urns)
+
+
+def _make_cursor(items: list[Interaction], after: int, handed: set[str]) -> str:
+    newest = milliseconds(items[-1].created_at)
+    same = {i.remote_id for i in items if milliseconds(i.created_at) == newest}
+    if newest == after:
+        same |= handed
+    return "|".join([str(newest), *sorted(same)])
 
 
 def _text_of(request: PostRequest, *, with_link: bool = False) -> str:
