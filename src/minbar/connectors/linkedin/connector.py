@@ -175,8 +175,8 @@ class LinkedInConnector(Connector):
     connect_steps: ClassVar[tuple[StrOrPromise, ...]] = (
         _lazy("Minbar opens LinkedIn: sign in there and allow Minbar."),
         _lazy(
-            "Your LinkedIn profile is connected. Pages you administer can be added as "
-            "channels of their own when the install has LinkedIn's Community Management API."
+            "Your LinkedIn profile is connected; Minbar also notes the Company Pages you "
+            "administer when this Minbar has LinkedIn's Community Management API."
         ),
         _lazy("LinkedIn sign-ins last 60 days: Minbar tells you when to sign in again."),
     )

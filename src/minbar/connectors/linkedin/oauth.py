@@ -40,7 +40,7 @@ from urllib.parse import urlencode
 import httpx
 from django.utils.translation import gettext as _
 
-from minbar.connectors.errors import AuthExpired, NotSupported, Rejected
+from minbar.connectors.errors import AuthExpired, Rejected
 from minbar.connectors.http import check_outbound_url, make_client
 from minbar.connectors.linkedin.failures import (
     reason_of,
@@ -204,9 +204,3 @@ def refresh(
     if response.status_code != 200:
         raise translate(response)
     return credentials_from_token(_token(response))
-
-
-def require_client_id(app: dict[str, str] | None) -> dict[str, str]:
-    if not app or not app.get("client_id"):
-        raise NotSupported(_("LinkedIn is not set up on this Minbar."))
-    return app
