@@ -55,7 +55,7 @@ class Config:
     allow_private_urls: bool = False
     publish_threads: int = 16
     # Developer-app registrations for networks with one app per Minbar install
-    # (X, Meta, LinkedIn…): network -> {"client_id", "client_secret", "api_url"}.
+    # (X, Meta, LinkedIn…): network -> {"client_id", "client_secret", "api_url", "scopes"}.
     network_apps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -222,11 +222,15 @@ def _base_url(env: dict[str, str], port: int) -> str:
     return url
 
 
-_NETWORK_APP_VAR = re.compile(r"^MINBAR_([A-Z][A-Z0-9]*)_(CLIENT_ID|CLIENT_SECRET|API_URL)$")
+_NETWORK_APP_VAR = re.compile(r"^MINBAR_([A-Z][A-Z0-9]*)_(CLIENT_ID|CLIENT_SECRET|API_URL|SCOPES)$")
 
 
 def _network_apps(env: dict[str, str]) -> dict[str, dict[str, str]]:
-    """``MINBAR_<NETWORK>_CLIENT_ID`` / ``_CLIENT_SECRET`` / ``_API_URL`` grouped by network."""
+    """``MINBAR_<NETWORK>_CLIENT_ID`` / ``_CLIENT_SECRET`` / ``_API_URL`` grouped by network.
+
+    ``_SCOPES`` (optional) tells a connector which permissions the app was granted
+    where that depends on the products the operator obtained (LinkedIn).
+    """
     apps: dict[str, dict[str, str]] = {}
     for name, raw in env.items():
         match = _NETWORK_APP_VAR.match(name)

@@ -158,11 +158,14 @@ def test_network_apps_are_grouped_by_network(tmp_path):
             "MINBAR_FACEBOOK_CLIENT_ID": "123",
             "MINBAR_FACEBOOK_API_URL": "http://127.0.0.1:9000",
             "MINBAR_LINKEDIN_CLIENT_ID": "",
+            "MINBAR_YOUTUBE_CLIENT_ID": "yt",
+            "MINBAR_YOUTUBE_SCOPES": "community",
         }
     )
     assert config.network_apps == {
         "x": {"client_id": "abc", "client_secret": "s3cret"},
         "facebook": {"client_id": "123", "api_url": "http://127.0.0.1:9000"},
+        "youtube": {"client_id": "yt", "scopes": "community"},
     }
 
 
