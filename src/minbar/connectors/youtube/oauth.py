@@ -189,3 +189,9 @@ def refresh(
     if response.status_code != 200:
         raise translate(response)
     return credentials_from_token(_token_json(response))
+
+
+def s256_for_tests(verifier: str) -> str:
+    """The S256 challenge of a verifier (RFC 7636), as Google computes it."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
