@@ -192,6 +192,10 @@ class _Sweep:
     since: str = ""  # newest comment time already delivered (ISO 8601)
     page: str = ""  # pageToken while a sweep goes on
     top: str = ""  # newest time seen in the sweep under way
+    # Ids of comments dated exactly ``since`` (already delivered) and exactly ``top``:
+    # YouTube's times have one-second resolution, so the boundary needs ids.
+    edge: list[str] = field(default_factory=list)
+    top_edge: list[str] = field(default_factory=list)
     at: float = 0.0  # when the last sweep started (epoch seconds)
     replies: dict[str, int] = field(default_factory=dict)  # thread id -> totalReplyCount
 
@@ -213,26 +217,24 @@ class _Sweep:
             top=str(data.get("t") or ""),
             at=float(data.get("at") or 0.0),
             replies={str(k): int(v) for k, v in replies.items() if str(v).isdigit()},
+            edge=[str(i) for i in data.get("e") or []],
+            top_edge=[str(i) for i in data.get("te") or []],
         )
 
     def dump(self) -> str:
         replies = dict(list(self.replies.items())[-REMEMBERED_THREADS:])
         return json.dumps(
-            {"s": self.since, "p": self.page, "t": self.top, "at": self.at, "r": replies},
+            {
+                "s": self.since,
+                "p": self.page,
+                "t": self.top,
+                "at": self.at,
+                "r": replies,
+                "e": self.edge,
+                "te": self.top_edge,
+            },
             separators=(",", ":"),
         )
-
-
-def _later(a: str, b: str) -> str:
-    """The later of two ISO times ("" counts as the earliest)."""
-    if not a:
-        return b
-    if not b:
-        return a
-    first, second = when(a), when(b)
-    if first is None or second is None:
-        return a or b
-    return a if first >= second else b
 
 
 class YouTubeConnector(Connector):
@@ -290,7 +292,7 @@ class YouTubeConnector(Connector):
     # Interruptions of one upload that Minbar resumes before giving the attempt up.
     max_interruptions: ClassVar[int] = 3
     # Seconds between two reads of the comment threads: each costs quota units.
-    interactions_min_interval: ClassVar[float] = 600.0
+    interactions_min_interval: float = 600.0
 
     def __init__(
         self,
@@ -1099,7 +1101,7 @@ class YouTubeConnector(Connector):
         with self._operation():
             channel_id = self._channel_id()
             if not sweep.page:
-                sweep.at, sweep.top = now, sweep.since
+                sweep.at, sweep.top, sweep.top_edge = now, sweep.since, list(sweep.edge)
             params: dict[str, Any] = {
                 "part": "snippet,replies",
                 "allThreadsRelatedToChannelId": channel_id,
@@ -1113,8 +1115,7 @@ class YouTubeConnector(Connector):
                 "commentThreads.list", f"{self.endpoints.api}/commentThreads", **params
             )
             threads = [dict(t) for t in data.get("items") or []]
-            items, newest, oldest_thread = self._read_threads(threads, sweep, channel_id)
-        sweep.top = _later(sweep.top, newest)
+            items, oldest_thread = self._read_threads(threads, sweep, channel_id)
         next_token = str(data.get("nextPageToken") or "")
         since = when(sweep.since)
         reached_known = since is None or oldest_thread is None or oldest_thread < since
@@ -1122,21 +1123,36 @@ class YouTubeConnector(Connector):
             sweep.page = next_token
         else:
             sweep.page = ""
-            sweep.since = _later(sweep.since, sweep.top)
+            sweep.since, sweep.edge = sweep.top, list(sweep.top_edge)
         items.sort(key=lambda i: i.created_at)
         return Page(items=items, cursor=sweep.dump())
 
     def _read_threads(
         self, threads: list[dict[str, Any]], sweep: _Sweep, channel_id: str
-    ) -> tuple[list[Interaction], str, datetime | None]:
+    ) -> tuple[list[Interaction], datetime | None]:
         since = when(sweep.since)
+        delivered = set(sweep.edge)
         items: list[Interaction] = []
-        newest = ""
         oldest_thread: datetime | None = None
 
         def is_new(comment: Mapping[str, Any]) -> bool:
             published = when((comment.get("snippet") or {}).get("publishedAt"))
-            return published is not None and (since is None or published >= since)
+            if published is None:
+                return False
+            if since is None or published > since:
+                return True
+            return published == since and str(comment.get("id")) not in delivered
+
+        def note(comment: Mapping[str, Any]) -> None:
+            """Keep the sweep's newest time and the ids dated exactly then."""
+            published = str((comment.get("snippet") or {}).get("publishedAt") or "")
+            moment, top = when(published), when(sweep.top)
+            if moment is None:
+                return
+            if top is None or moment > top:
+                sweep.top, sweep.top_edge = published, [str(comment.get("id"))]
+            elif moment == top and str(comment.get("id")) not in sweep.top_edge:
+                sweep.top_edge.append(str(comment.get("id")))
 
         for thread in threads:
             snippet = thread.get("snippet") or {}
@@ -1158,14 +1174,13 @@ class YouTubeConnector(Connector):
             for comment, parent in comments:
                 if not comment or not is_new(comment):
                     continue
-                published = str((comment.get("snippet") or {}).get("publishedAt") or "")
-                newest = _later(newest, published)
+                note(comment)
                 if comment_author_id(comment) == channel_id:
                     continue
                 item = interaction_from_comment(comment, video_id=video_id, top_level_id=parent)
                 if item is not None:
                     items.append(item)
-        return items, newest, oldest_thread
+        return items, oldest_thread
 
     def _replies(self, parent_id: str) -> list[dict[str, Any]]:
         replies: list[dict[str, Any]] = []

@@ -1241,21 +1241,22 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         with fake.lock:
             fake.log.append((verb, parts.path, query))
-            fault = next(
-                (
-                    f
-                    for f in fake.faults
-                    if f.verb == verb and parts.path.startswith(f.path) and f.query in parts.query
-                ),
-                None,
-            )
-            if fault is not None and fault.skip > 0:
-                fault.skip -= 1
-                fault = None
-            if fault is not None:
+            # Faults match in order; one still skipping lets the request through
+            # (and counts it); the first that is not skipping acts.
+            fault = None
+            for candidate in list(fake.faults):
+                if candidate.verb != verb or not parts.path.startswith(candidate.path):
+                    continue
+                if candidate.query not in parts.query:
+                    continue
+                if candidate.skip > 0:
+                    candidate.skip -= 1
+                    continue
+                fault = candidate
                 fault.count -= 1
                 if fault.count <= 0:
                     fake.faults.remove(fault)
+                break
             if fault is not None and fault.kind == "interrupt":
                 fake.interrupt_chunk(query, body)
                 self.close_connection = True

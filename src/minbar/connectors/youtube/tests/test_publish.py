@@ -16,7 +16,7 @@ import pytest
 
 from minbar.connectors.errors import NotSupported, Rejected
 from minbar.connectors.types import PostRequest, PostType
-from minbar.connectors.youtube import YouTubeConnector, VideoOptions
+from minbar.connectors.youtube import VideoOptions, YouTubeConnector
 from minbar.connectors.youtube.tests.conftest import CHUNK, Connected, image_file, video_file
 from minbar.connectors.youtube.tests.fake import FakeYouTube
 
@@ -194,7 +194,7 @@ def test_a_long_first_line_is_shortened_and_kept_whole_in_the_description(
     video = fake.videos[result.remote_id]
     assert len(video["snippet"]["title"]) <= 100
     assert video["snippet"]["title"].endswith("…")
-    assert "‹جديد›" in video["snippet"]["description"]
+    assert "\u2039جديد\u203a" in video["snippet"]["description"]
     assert "<" not in video["snippet"]["description"]
 
 
