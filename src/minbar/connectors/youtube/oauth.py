@@ -58,11 +58,16 @@ REQUIRED_SCOPES = (SCOPE_UPLOAD,)
 READ_SCOPES = (SCOPE_READONLY, SCOPE_FORCE_SSL)
 
 
+def code_challenge(verifier: str) -> str:
+    """PKCE's S256 challenge of a verifier (RFC 7636), as Google checks it."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def pkce_pair() -> tuple[str, str]:
     """A code verifier (RFC 7636: 43-128 characters) and its S256 challenge."""
     verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return verifier, code_challenge(verifier)
 
 
 def authorize_url(
@@ -189,9 +194,3 @@ def refresh(
     if response.status_code != 200:
         raise translate(response)
     return credentials_from_token(_token_json(response))
-
-
-def s256_for_tests(verifier: str) -> str:
-    """The S256 challenge of a verifier (RFC 7636), as Google computes it."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

@@ -21,7 +21,7 @@ from minbar.connectors.youtube.oauth import (
     SCOPE_READONLY,
     SCOPE_UPLOAD,
     SCOPES,
-    s256_for_tests,
+    code_challenge,
 )
 from minbar.connectors.youtube.tests.conftest import REDIRECT_URI, Connected, connect
 from minbar.connectors.youtube.tests.fake import FakeYouTube
@@ -40,7 +40,7 @@ def test_the_consent_url_asks_for_offline_access_consent_and_pkce(app: dict[str,
     assert query["state"] == "the-state"
     assert query["scope"].split() == list(SCOPES)
     assert query["code_challenge_method"] == "S256"
-    assert query["code_challenge"] == s256_for_tests(start.code_verifier)
+    assert query["code_challenge"] == code_challenge(start.code_verifier)
     assert 43 <= len(start.code_verifier) <= 128
     # The install-wide app is never cached with the sign-in (a rotated secret applies at once).
     assert start.app is None
