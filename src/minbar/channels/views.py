@@ -95,13 +95,18 @@ def detail(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
     channel = Channel.objects.filter(workspace=access.workspace, pk=channel_id).first()
     if channel is None:
         raise Http404
-    caps = actions.connector_for(channel).account_capabilities()
+    connector = actions.connector_for(channel)
+    caps = connector.account_capabilities()
+    # Networks with a daily API quota (YouTube) report what is left; read from the
+    # stored credentials, never from the network.
+    quota_status = getattr(connector, "quota_status", None)
     return render(
         request,
         "channels/detail.html",
         {
             "channel": channel,
             "caps": caps,
+            "quota": quota_status() if callable(quota_status) else None,
             "counting": COUNTING_LABELS.get(caps.text.counting, caps.text.counting),
             "post_metrics": join_words(metric_label(m) for m in caps.post_metrics),
             "interaction_kinds": join_words(interaction_label(k) for k in caps.interactions),
