@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from minbar.media import views
+from minbar.media import public, views
 
 app_name = "media"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("w/<slug:slug>/media/<int:asset_id>/delete/", views.delete, name="delete"),
     path("w/<slug:slug>/media/<int:asset_id>/file/", views.serve_file, name="file"),
     path("w/<slug:slug>/media/<int:asset_id>/thumbnail/", views.serve_thumbnail, name="thumbnail"),
+    # Signed, expiring links for networks that fetch media themselves (Instagram).
+    path("media/public/<str:token>/<str:name>", public.serve_public, name="public"),
 ]
