@@ -19,13 +19,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from minbar.connectors.errors import AuthExpired, OutcomeUnknown, RateLimited, TemporaryError
+from minbar.connectors.errors import (
+    AuthExpired,
+    ConnectorError,
+    OutcomeUnknown,
+    RateLimited,
+    TemporaryError,
+)
 from minbar.connectors.http import check_outbound_url, make_client
 from minbar.connectors.meta_graph import failures
 from minbar.connectors.meta_graph.usage import BRAKE, read_usage
@@ -41,6 +48,31 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
         if secret:
             text = text.replace(secret, "…")
     return text
+
+
+_HTTP: httpx.Client | None = None
+_HTTP_LOCK = threading.Lock()
+
+
+def _shared_http() -> httpx.Client:
+    """One connection pool per process: building a client (TLS context) costs ~0.1 s.
+
+    Base URLs are checked against SSRF when each :class:`GraphClient` is made; the
+    pool follows no redirects (``make_client``).
+    """
+    global _HTTP
+    with _HTTP_LOCK:
+        if _HTTP is None:
+            _HTTP = make_client()
+        return _HTTP
+
+
+def _scrubbed(error: ConnectorError, secrets: tuple[str, ...]) -> ConnectorError:
+    """The error without the token in its message or detail (Meta sometimes echoes it)."""
+    error.message = _scrub(error.message, secrets)
+    error.detail = _scrub(error.detail, secrets)
+    error.args = (error.message,)
+    return error
 
 
 class GraphClient:
@@ -72,11 +104,10 @@ class GraphClient:
         prefix = f"/{GRAPH_VERSION}" if self.versioned else ""
         return f"{self.base_url}{prefix}/{path.lstrip('/')}"
 
-    def _auth(self) -> dict[str, str]:
-        params = {"access_token": self.access_token}
-        if self.app_secret:
-            params["appsecret_proof"] = appsecret_proof(self.access_token, self.app_secret)
-        return params
+    def _proof(self) -> dict[str, str]:
+        if not self.app_secret:
+            return {}
+        return {"appsecret_proof": appsecret_proof(self.access_token, self.app_secret)}
 
     def request(
         self,
@@ -100,33 +131,31 @@ class GraphClient:
             )
         query = {k: _encode(v) for k, v in (params or {}).items() if v is not None}
         body = {k: _encode(v) for k, v in (data or {}).items() if v is not None}
+        # The token travels in the Authorization header, never in a URL that
+        # request logs would keep; appsecret_proof is derived from it, not secret.
         if method == "GET" or method == "DELETE" or not (body or files):
-            query.update(self._auth())
+            query.update(self._proof())
         else:
-            body.update(self._auth())
-        secrets = (
-            self.access_token,
-            query.get("appsecret_proof", ""),
-            body.get("appsecret_proof", ""),
-        )
+            body.update(self._proof())
+        secrets = (self.access_token,)
+        limit = timeout or self.timeout
         try:
-            with make_client(timeout=timeout or self.timeout) as http:
-                response = http.request(
-                    method,
-                    self.url(path),
-                    params=query,
-                    data=body or None,
-                    files=files or None,
-                )
+            response = _shared_http().request(
+                method,
+                self.url(path),
+                headers={"Authorization": f"Bearer {self.access_token}"},
+                params=query,
+                data=body or None,
+                files=files or None,
+                timeout=httpx.Timeout(limit, connect=min(limit, 10.0)),
+            )
         except httpx.TransportError as exc:
-            error = failures.transport_error(exc, label=self.label, writes=writes)
-            error.detail = _scrub(error.detail, secrets)
-            raise error from None
+            raise _scrubbed(
+                failures.transport_error(exc, label=self.label, writes=writes), secrets
+            ) from None
         BRAKE.note(self._brake_key, read_usage(response.headers))
         if response.status_code >= 400:
-            error = failures.translate(response, label=self.label, writes=writes)
-            error.detail = _scrub(error.detail, secrets)
-            raise error
+            raise _scrubbed(failures.translate(response, label=self.label, writes=writes), secrets)
         try:
             return response.json()
         except ValueError:
