@@ -31,8 +31,9 @@ def test_comments_replies_mentions_and_messages_arrive_once(
     }
     by_id = {i.remote_id: i for i in first.items}
     assert by_id[comment].text == "Lovely! 😍" and by_id[comment].post is not None
-    assert by_id[reply].parent is not None and by_id[reply].parent.remote_id == comment
-    assert by_id[reply].ref is not None and by_id[reply].ref.remote_id == comment
+    parent, ref = by_id[reply].parent, by_id[reply].ref
+    assert parent is not None and parent.remote_id == comment
+    assert ref is not None and ref.remote_id == comment  # answers join the top comment's thread
     dm = next(i for i in first.items if i.kind == InteractionKind.DIRECT_MESSAGE)
     assert dm.conversation_id == "psid:psid-1"
     assert [i.created_at for i in first.items] == sorted(i.created_at for i in first.items)
