@@ -377,7 +377,8 @@ class FakeGraph:
         return value
 
     def revoke_all(self) -> None:
-        self.tokens.clear()
+        """Every user, Page and Instagram token stops working (app tokens stay)."""
+        self.tokens = {k: t for k, t in self.tokens.items() if t.kind == "app"}
 
     # -- faults -----------------------------------------------------------------
 
