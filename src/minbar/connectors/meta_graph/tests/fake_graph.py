@@ -478,13 +478,16 @@ class FakeGraph:
             data, mime = body
         else:
             data, mime = json.dumps(body).encode(), "application/json"
-        handler.send_response(status)
-        handler.send_header("Content-Type", mime)
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in {**self.usage_headers, **(headers or {})}.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", mime)
+            handler.send_header("Content-Length", str(len(data)))
+            for name, value in {**self.usage_headers, **(headers or {})}.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the caller gave up waiting ("hang" faults)
 
     # -- auth -------------------------------------------------------------------
 
