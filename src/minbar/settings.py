@@ -239,5 +239,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "huey": {"level": "WARNING" if TESTING else "INFO"},
+        # httpx logs every request's full URL at INFO; OAuth token exchanges carry
+        # client secrets and codes in their query strings (Meta's documented GETs).
+        "httpx": {"level": "WARNING"},
     },
 }

@@ -14,6 +14,6 @@ urlpatterns = [
     path("w/<slug:slug>/media/<int:asset_id>/delete/", views.delete, name="delete"),
     path("w/<slug:slug>/media/<int:asset_id>/file/", views.serve_file, name="file"),
     path("w/<slug:slug>/media/<int:asset_id>/thumbnail/", views.serve_thumbnail, name="thumbnail"),
-    # Signed, expiring links for networks that download media (Threads): media/public.py.
-    path("public-media/<str:token>/<str:filename>", public.serve_public, name="public"),
+    # Signed, expiring links for networks that download media (Instagram, Threads).
+    path("media/public/<str:token>/<str:filename>", public.serve_public, name="public"),
 ]
