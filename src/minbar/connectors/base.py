@@ -116,6 +116,14 @@ class Connector(ABC):
     def connect_with_fields(self, fields: dict[str, str]) -> ConnectResult:
         raise self._unsupported("connecting with a password or token")
 
+    def connect_choice(self, remote_id: str) -> ConnectResult:
+        """Act as another account the same sign-in offered (``ConnectResult.choices``).
+
+        Called on a connector holding the sign-in's credentials; returns the
+        connection for the chosen account (its own token where the network has one).
+        """
+        raise self._unsupported("choosing among several accounts")
+
     def refresh(self) -> Credentials | None:
         """New credentials when they expire soon, or None when nothing needs refreshing."""
         return None

@@ -176,9 +176,22 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class AccountChoice:
+    """Another account one sign-in can act as (a Page, an organization, a business location)."""
+
+    remote_id: str
+    name: str
+    kind: str = ""  # "page", "organization", "location", "member"…, shown to the user
+    detail: str = ""  # a handle, an address, a follower count…
+
+
+@dataclass(frozen=True)
 class ConnectResult:
     account: AccountInfo
     credentials: Credentials
+    # When one sign-in can act for several accounts, the others; the channels app
+    # asks the user which one this channel is and calls ``Connector.connect_choice``.
+    choices: tuple[AccountChoice, ...] = ()
 
 
 @dataclass(frozen=True)
