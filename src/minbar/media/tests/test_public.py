@@ -24,7 +24,7 @@ def media_file(settings: Any, tmp_path: Path) -> Path:
 
 def test_a_signed_link_serves_the_file_to_anyone(media_file: Path) -> None:
     url = public_url(str(media_file), "image/png")
-    assert url.startswith("https://minbar.example.org/public-media/") and url.endswith("/photo.png")
+    assert url.startswith("https://minbar.example.org/media/public/") and url.endswith("/photo.png")
     response = Client().get(url.removeprefix("https://minbar.example.org"))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"

@@ -59,7 +59,7 @@ def test_image_post_lets_threads_download_a_signed_minbar_link(
     result = brand.connector.publish(PostRequest(text="Photo", media=(image,)))
     [create] = calls(fake, "/threads")
     assert create["params"]["media_type"] == "IMAGE"
-    assert create["params"]["image_url"].startswith(minbar_site + "/public-media/")
+    assert create["params"]["image_url"].startswith(minbar_site + "/media/public/")
     assert create["params"]["alt_text"] == "A red square"
     [post] = fake.posts_of(brand.user)
     assert post["id"] == result.remote_id and post["media_type"] == "IMAGE"
