@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from minbar.accounts.models import User
 from minbar.audit.actions import record
+from minbar.channels.choices import CHOICES_KEY
 from minbar.channels.models import Channel, Health, OAuthAttempt, ServerApp
 from minbar.connectors.apps import network_app
 from minbar.connectors.base import Connector, OAuthStart
@@ -107,6 +108,9 @@ def save_connection(
     else:
         # Reconnecting keeps whatever the new sign-in did not return (a refresh token).
         credentials = channel.get_credentials().merged(result.credentials)
+    if result.choices:
+        # The other accounts this sign-in can act as, for the picker (choices.py).
+        credentials.data[CHOICES_KEY] = [asdict(choice) for choice in result.choices]
     channel.handle = account.handle
     channel.name = account.display_name
     channel.avatar_url = account.avatar_url

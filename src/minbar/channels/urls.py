@@ -13,5 +13,6 @@ urlpatterns = [
     path("w/<slug:slug>/channels/<int:channel_id>/test/", views.test, name="test"),
     path("w/<slug:slug>/channels/<int:channel_id>/activity/", views.activity, name="activity"),
     path("w/<slug:slug>/channels/<int:channel_id>/remove/", views.remove, name="remove"),
+    path("w/<slug:slug>/channels/<int:channel_id>/accounts/", views.choose, name="choose"),
     path("channels/oauth/callback/", views.oauth_callback, name="oauth_callback"),
 ]

@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from minbar.channels import actions
+from minbar.channels import actions, choices
 from minbar.channels.forms import connect_form_for
 from minbar.channels.labels import (
     COUNTING_LABELS,
@@ -87,7 +88,48 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("core:home")
     messages.success(request, _("%(handle)s is connected.") % {"handle": channel.handle})
+    if choices.choices_of(channel):
+        # The sign-in can act for other accounts too: offer them at once.
+        return redirect("channels:choose", slug=channel.workspace.slug, channel_id=channel.pk)
     return redirect("channels:detail", slug=channel.workspace.slug, channel_id=channel.pk)
+
+
+@workspace_view(Perm.MANAGE_CHANNELS)
+def choose(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> HttpResponse:
+    """Connect more accounts from the sign-in this channel holds (Pages, organizations…)."""
+    channel = Channel.objects.filter(workspace=access.workspace, pk=channel_id).first()
+    if channel is None:
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            made = choices.connect_choices(
+                Actor.from_request(request), access, channel_id, request.POST.getlist("accounts")
+            )
+        except ActionError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s more account is connected.",
+                    "%(count)s more accounts are connected.",
+                    len(made),
+                )
+                % {"count": len(made)},
+            )
+            return redirect("channels:list", slug=access.workspace.slug)
+    label = actions.connector_class(channel.network).capabilities.label
+    return render(
+        request,
+        "channels/choose.html",
+        {
+            "channel": channel,
+            "label": label,
+            "offered": choices.offered(channel),
+            "error": error,
+        },
+    )
 
 
 @workspace_view(Perm.VIEW_CONTENT)
@@ -112,6 +154,7 @@ def detail(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
             "interaction_kinds": join_words(interaction_label(k) for k in caps.interactions),
             "can_manage": access.can(Perm.MANAGE_CHANNELS),
             "queue": queue_context(access, channel),
+            "more_accounts": len(choices.choices_of(channel)),
         },
     )
 

@@ -8,8 +8,9 @@ from typing import ClassVar
 from django.utils import timezone
 
 from minbar.connectors.base import AuthField, Connector, OAuthStart
-from minbar.connectors.errors import AuthExpired, ConnectorError
+from minbar.connectors.errors import AuthExpired, ConnectorError, Rejected
 from minbar.connectors.types import (
+    AccountChoice,
     AccountInfo,
     AuthKind,
     Capabilities,
@@ -102,9 +103,28 @@ class FakeOAuthConnector(Connector):
     def finish_oauth(self, redirect_uri: str, code: str, start: OAuthStart) -> ConnectResult:
         assert start.code_verifier == "verifier-123"
         assert start.app == {"client_id": "cid", "client_secret": "csecret"}
-        if code != "good-code":
+        if code not in ("good-code", "pages-code"):
             raise AuthExpired("The code was refused.", detail="invalid_grant")
         return ConnectResult(
             account=AccountInfo(remote_id="42", handle="maha@" + self.server_url.split("//")[1]),
             credentials=Credentials(secrets={"access_token": "tok"}),
+            choices=PAGES if code == "pages-code" else (),
         )
+
+    def connect_choice(self, remote_id: str) -> ConnectResult:
+        # Acts with the sign-in's token, as Facebook does with the user token.
+        assert self.credentials.secrets["access_token"] == "tok"
+        page = next(p for p in PAGES if p.remote_id == remote_id)
+        if remote_id == "p-gone":
+            raise Rejected("FakeOAuth no longer shares this Page with Minbar. Connect again.")
+        return ConnectResult(
+            account=AccountInfo(remote_id=remote_id, handle=page.name),
+            credentials=Credentials(secrets={"access_token": f"page-token-{remote_id}"}),
+        )
+
+
+PAGES = (
+    AccountChoice(remote_id="p-1", name="Acme Riyadh", kind="page", detail="1,200 followers"),
+    AccountChoice(remote_id="p-2", name="أكمي جدة", kind="page"),
+    AccountChoice(remote_id="p-gone", name="Old Page", kind="page"),
+)

@@ -53,6 +53,7 @@ from minbar.connectors.meta_graph.version import (
     host_for,
 )
 from minbar.connectors.types import (
+    AccountChoice,
     AccountInfo,
     AuthKind,
     Author,
@@ -338,7 +339,18 @@ class FacebookConnector(Connector):
             },
         )
         self._client = None
-        return ConnectResult(account=self._account(page), credentials=self.credentials)
+        others = tuple(
+            AccountChoice(remote_id=str(p["id"]), name=str(p.get("name") or p["id"]), kind="page")
+            for p in pages
+            if str(p["id"]) != str(page["id"])
+        )
+        return ConnectResult(
+            account=self._account(page), credentials=self.credentials, choices=others
+        )
+
+    def connect_choice(self, remote_id: str) -> ConnectResult:
+        """Another Page the person shared in Facebook's window, as a channel of its own."""
+        return self.switch_page(remote_id)
 
     def switch_page(self, page_id: str) -> ConnectResult:
         """Connect another Page the person shared, with the stored long-lived user token."""

@@ -84,6 +84,7 @@ from minbar.connectors.linkedin.text import (
     to_commentary,
 )
 from minbar.connectors.types import (
+    AccountChoice,
     AccountInfo,
     AuthKind,
     Capabilities,
@@ -289,7 +290,15 @@ class LinkedInConnector(Connector):
                 "organizations": organizations,
             }
         )
-        return ConnectResult(account=member, credentials=self.credentials)
+        return ConnectResult(
+            account=member,
+            credentials=self.credentials,
+            choices=tuple(_page_choice(org) for org in organizations),
+        )
+
+    def connect_choice(self, remote_id: str) -> ConnectResult:
+        """One of the Pages the member administers, as a channel of its own."""
+        return self.page_connection(remote_id)
 
     def _can_read_pages(self) -> bool:
         return bool({"rw_organization_admin", "r_organization_admin"} & self._scopes())
@@ -856,3 +865,13 @@ def _page_account(org: dict[str, str]) -> AccountInfo:
 
 
 __all__ = ["DOCUMENT_TYPES", "LinkedInConnector"]
+
+
+def _page_choice(org: dict[str, str]) -> AccountChoice:
+    vanity = org.get("vanity") or ""
+    return AccountChoice(
+        remote_id=org["urn"],
+        name=org.get("name") or urn_id(org["urn"]),
+        kind="organization",
+        detail=f"linkedin.com/company/{vanity}" if vanity else "",
+    )

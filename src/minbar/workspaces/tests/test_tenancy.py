@@ -154,6 +154,7 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "token": "not-a-real-token",
         "uidb64": "MQ",
         "path": "x",
+        "filename": "x.jpg",
     }
     checked = 0
     for route, _pattern in _walk(get_resolver().url_patterns):

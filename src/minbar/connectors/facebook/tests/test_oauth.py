@@ -74,6 +74,12 @@ def test_switching_to_another_shared_page(
     assert result.credentials.data["page_id"] == other
     with pytest.raises(Rejected):
         connected.connector.switch_page("999")
+    # The channels app's picker goes through the contract: the other Page is offered back.
+    first = connected.connector.credentials.data["pages"][0]["id"]
+    chosen = connected.connector.connect_choice(other)
+    assert chosen.account.remote_id == other
+    assert [c.remote_id for c in chosen.choices] == [first]
+    assert chosen.choices[0].kind == "page"
 
 
 def test_pages_the_person_may_not_publish_on_are_refused(

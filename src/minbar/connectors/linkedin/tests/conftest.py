@@ -83,6 +83,10 @@ def sign_in(running: Running, member: Member) -> Connected:
     answer = approve(running, start.url, member)
     assert answer["state"] == start.state
     result = connector.finish_oauth(REDIRECT_URI, answer["code"], start)
+    # Every Page the member administers is offered to the channels app's picker.
+    assert [c.remote_id for c in result.choices] == [
+        o["urn"] for o in result.credentials.data["organizations"]
+    ]
     return Connected(
         connector=LinkedInConnector("", result.credentials),
         account=result.account,

@@ -86,6 +86,8 @@ def test_code_exchange_connects_the_member_and_lists_their_pages(
     assert page.account.url == "https://www.linkedin.com/company/rami-coffee/"
     assert page.credentials.data["author"] == mine
     assert page.credentials.secrets == credentials.secrets
+    # The channels app's picker goes through the contract.
+    assert connected.connector.connect_choice(mine).account.remote_id == mine
 
 
 def test_a_page_the_member_does_not_administer_is_refused(
