@@ -236,6 +236,7 @@ class XConnector(Connector):
         super().__init__(
             server_url, credentials, timeout=timeout, on_credentials_change=on_credentials_change
         )
+        self._client: httpx.Client | None = None
 
     # -- plumbing -------------------------------------------------------------
 
@@ -333,13 +334,21 @@ class XConnector(Connector):
         writes: bool,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._token()}"}
-        with make_client(self.server_url, timeout=self.timeout, headers=headers) as client:
-            try:
-                return client.request(
-                    method, path, params=params, json=json, data=data, files=files
-                )
-            except httpx.TransportError as exc:
-                raise failures.transport(exc, writes=writes) from exc
+        if self._client is None:
+            # One client (and its connection pool) per connector: publishing with
+            # media makes a dozen calls in a row.
+            self._client = make_client(self.server_url, timeout=self.timeout)
+        try:
+            return self._client.request(
+                method, path, params=params, json=json, data=data, files=files, headers=headers
+            )
+        except httpx.TransportError as exc:
+            raise failures.transport(exc, writes=writes) from exc
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def _me(self) -> dict[str, Any]:
         answer = self._call(
@@ -535,7 +544,7 @@ class XConnector(Connector):
                     detail=f"media {media_id} not processed after "
                     f"{self.media_processing_timeout:.0f} s",
                 )
-            pause = float(info.get("check_after_secs") or 1)
+            pause = float(info.get("check_after_secs", 1) or 0)
             time.sleep(min(max(pause, 0.0), self.media_poll_max))
             status = self._call(
                 "GET",
@@ -717,7 +726,16 @@ class XConnector(Connector):
             },
             endpoint="GET /2/users/:id/tweets",
         )
+        # A post another key already owns is not this one (the same words posted twice
+        # a while apart are two posts, and X refuses the second as a duplicate).
+        claimed = {
+            str(other["id"])
+            for key, other in self._sent().items()
+            if key != idempotency_key and other.get("id")
+        }
         for post in answer.get("data") or []:
+            if str(post.get("id")) in claimed:
+                continue
             if _comparable(expanded_text(post)) == wanted:
                 self._remember(idempotency_key, {**note, "id": str(post["id"])})
                 return remote_post(post, self._username())
@@ -793,11 +811,12 @@ class XConnector(Connector):
     def interactions(self, cursor: str = "") -> Page[Interaction]:
         """Mentions and replies from ``GET /2/users/:id/mentions``, oldest first.
 
-        Without a cursor: the latest page. With one (``since_id``), the posts after
-        it, newest first page by page (``pagination_token``): the cursor carries
-        the next page's token and the newest id seen until every page is read,
-        then it becomes that newest id — nothing is skipped when more than a page
-        came in. https://docs.x.com/x-api/users/get-mentions
+        Without a cursor: the latest mentions X keeps; with one (``since_id``), the
+        posts after it. Either way X answers newest first, a page at a time
+        (``pagination_token``): the cursor carries the next page's token and the
+        newest id seen until every page is read, then it becomes that newest id —
+        nothing is skipped when more than a page came in.
+        https://docs.x.com/x-api/posts/timelines/introduction
         """
         since, token, newest = _split_cursor(cursor)
         params: dict[str, Any] = {
@@ -824,13 +843,14 @@ class XConnector(Connector):
             for post in posts
             if (item := interaction_from_post(post, users, own_user_id=own)) is not None
         ]
-        items.sort(key=lambda i: i.created_at)
+        items.sort(key=lambda i: (i.created_at, _numeric(i.remote_id)))
         meta = answer.get("meta") or {}
         page_newest = str(meta.get("newest_id") or (posts[0]["id"] if posts else ""))
         newest = _max_id(newest, page_newest)
         next_token = str(meta.get("next_token") or "")
-        # More pages after this one: come back for them before moving since_id on.
-        more = bool(since and next_token)
+        # More pages after this one (older posts, down to since_id or, on a first
+        # read, as far back as X keeps): come back for them before moving on.
+        more = bool(next_token)
         return Page(
             items=items, cursor=f"{since}|{next_token}|{newest}" if more else newest or since
         )
@@ -962,6 +982,10 @@ def _split_cursor(cursor: str) -> tuple[str, str, str]:
     if len(parts) == 3:
         return parts[0], parts[1], parts[2]
     return cursor or "", "", ""
+
+
+def _numeric(post_id: str) -> int:
+    return int(post_id) if post_id.isdigit() else 0
 
 
 def _max_id(a: str, b: str) -> str:
