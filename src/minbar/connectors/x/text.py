@@ -28,7 +28,7 @@ import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -468,7 +468,7 @@ def parse_tweet(text: str, config: CountingConfig = V3) -> ParseResult:
     )
 
 
-@cache
+@lru_cache(maxsize=2048)  # the composer asks again on every keystroke
 def _cached_length(text: str) -> int:
     return parse_tweet(text).weighted_length
 
