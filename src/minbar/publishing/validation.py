@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import regex
 from django.utils.translation import gettext as _
 
 from minbar.connectors.types import Capabilities, TextCounting
+from minbar.connectors.x.text import V3, parse_tweet, weighted_length
 
 _URL = regex.compile(r"https?://[^\s<>\"]+", regex.IGNORECASE)
 
 
 def text_length(text: str, caps: Capabilities) -> int:
-    """Length as the network counts it (graphemes, code points, links as N)."""
+    """Length as the network counts it (graphemes, code points, links as N).
+
+    X's weighted length follows X's own rules, links found as X finds them
+    (also without https://), see :mod:`minbar.connectors.x.text`.
+    """
     rules = caps.text
+    if rules.counting == TextCounting.WEIGHTED:
+        return _weighted_length(text, rules.url_length)
     counted = text
     extra = 0
     if rules.url_length:
@@ -24,6 +33,12 @@ def text_length(text: str, caps: Capabilities) -> int:
     if rules.counting == TextCounting.UTF16:
         return len(counted.encode("utf-16-le")) // 2 + extra
     return len(counted) + extra
+
+
+def _weighted_length(text: str, url_length: int | None) -> int:
+    if url_length in (None, V3.transformed_url_length):
+        return weighted_length(text)
+    return parse_tweet(text, replace(V3, transformed_url_length=url_length)).weighted_length
 
 
 def counting_word(caps: Capabilities) -> str:

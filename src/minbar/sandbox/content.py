@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import regex
+
+from minbar.connectors.x.text import V3, parse_tweet
 
 # -- interests -----------------------------------------------------------------
 
@@ -333,25 +335,18 @@ def urls(text: str) -> list[str]:
     return [url.rstrip(".,;:!?)]}»،") for url in _URL.findall(text)]
 
 
-_X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_EMOJI = regex.compile(r"\p{Extended_Pictographic}")
-
-
-def _x_weight(char: str) -> int:
-    point = ord(char)
-    return 1 if any(low <= point <= high for low, high in _X_LIGHT) else 2
-
-
 def weighted_length(text: str, url_length: int = 23) -> int:
-    """X's weighted count, simplified: Latin and Arabic count 1, CJK and emoji 2, a URL 23."""
-    text = unicodedata.normalize("NFC", text)
-    total = url_length * len(_URL.findall(text))
-    for grapheme in regex.findall(r"\X", _URL.sub("", text)):
-        if _EMOJI.search(grapheme):
-            total += 2
-        else:
-            total += sum(_x_weight(char) for char in grapheme)
-    return total
+    """X's weighted length, by X's own rules (twitter-text v3, see minbar.connectors.x.text).
+
+    The X-like flavour and the composer use the same function, so the sandbox
+    accepts exactly what the composer (and X) would.
+    """
+    config = (
+        V3
+        if url_length == V3.transformed_url_length
+        else replace(V3, transformed_url_length=url_length)
+    )
+    return parse_tweet(text, config).weighted_length
 
 
 def character_length(text: str) -> int:

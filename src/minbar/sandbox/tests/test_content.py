@@ -47,6 +47,26 @@ def test_x_weighted_length():
     assert content.weighted_length("日本") == 4  # CJK counts 2
     assert content.weighted_length("👍🏽") == 2  # an emoji sequence counts 2
     assert content.weighted_length("see https://example.com/a/very/long/path") == 4 + 23
+    # X's own rules (minbar.connectors.x.text): links without https:// count 23 too,
+    # a family emoji joined by zero-width joiners counts 2, © is text (1).
+    assert content.weighted_length("shop at oasis.coffee/menu") == 8 + 23
+    assert content.weighted_length("👨‍👩‍👧‍👦") == 2
+    assert content.weighted_length("©") == 1
+
+
+def test_x_flavour_counts_like_the_composer():
+    from minbar.connectors.x import XConnector
+    from minbar.publishing.validation import text_length
+    from minbar.sandbox import actions
+    from minbar.sandbox.flavours import Flavour, spec_for
+
+    x_like = spec_for(Flavour.X)
+    for text in (
+        "قهوة اليوم ☕ oasis.coffee",
+        "日本語 👍🏽 https://example.com/" + "a" * 80,
+        "e\u0301" * 5,
+    ):
+        assert actions.text_length(x_like, text) == text_length(text, XConnector.capabilities)
 
 
 def test_generated_texts_are_varied_and_fill_every_slot():
