@@ -375,9 +375,9 @@ class PinterestConnector(Connector):
                     problems.append(f"{LABEL}: the video is larger than 2 GB.")
         unsupported = [
             (request.thread, "threads"),
-            (request.first_comment, "a first comment"),
+            (request.first_comment, "first comments"),
             (request.reply_to, "replies"),
-            (request.quote, "quoting"),
+            (request.quote, "quotes"),
             (request.content_warning, "content warnings"),
         ]
         problems += [f"{LABEL} has no {what}." for value, what in unsupported if value]
