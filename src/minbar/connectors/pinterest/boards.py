@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from minbar.connectors.errors import Rejected
 from minbar.connectors.pinterest.api import PinterestAPI
 from minbar.connectors.types import AccountChoice
@@ -63,11 +65,13 @@ class Destination:
         }
 
     def as_choice(self, username: str) -> AccountChoice:
-        group = f"group board of @{self.owner}" if self.owner and self.owner != username else ""
+        group = ""
+        if self.owner and self.owner != username:
+            group = _("group board of @%(owner)s") % {"owner": self.owner}
         return AccountChoice(
             remote_id=self.choice_id,
             name=self.label,
-            kind="board section" if self.section_id else "board",
+            kind=_("board section") if self.section_id else _("board"),
             detail=group,
         )
 
@@ -137,9 +141,9 @@ def destinations(api: PinterestAPI) -> list[Destination]:
 def new_board_choice() -> AccountChoice:
     return AccountChoice(
         remote_id=NEW_BOARD,
-        name=f"New board “{NEW_BOARD_NAME}”",
-        kind="new board",
-        detail="Minbar creates a public board with this name (or uses yours if it exists).",
+        name=_("New board “%(name)s”") % {"name": NEW_BOARD_NAME},
+        kind=_("new board"),
+        detail=_("Minbar creates a public board with this name, or uses yours if it exists."),
     )
 
 
