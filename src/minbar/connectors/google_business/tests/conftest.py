@@ -78,7 +78,9 @@ class Connected:
         )
 
 
-def hosted(connector: GoogleBusinessConnector, like: GoogleBusinessConnector) -> GoogleBusinessConnector:
+def hosted(
+    connector: GoogleBusinessConnector, like: GoogleBusinessConnector
+) -> GoogleBusinessConnector:
     connector.media_url_for = like.media_url_for
     return connector
 

@@ -211,6 +211,7 @@ class FakeBusinessProfile:
         self.log: list[tuple[str, str, dict[str, list[str]]]] = []
         self.quota_per_minute = 300
         self.used: dict[tuple[str, int], int] = {}
+        self.minute: int | None = None  # a test may hold the clock's minute still
         self.refused_words: tuple[str, ...] = ("casino",)
         self.clock_offset = timedelta(0)
         self._ids = itertools.count(1)
@@ -277,7 +278,9 @@ class FakeBusinessProfile:
         with self.lock:
             self.location_accounts[location].append(account)
 
-    def approve(self, authorize_url: str, user: User, grant: tuple[str, ...] | None = None) -> dict[str, str]:
+    def approve(
+        self, authorize_url: str, user: User, grant: tuple[str, ...] | None = None
+    ) -> dict[str, str]:
         """The person on Google's consent page; returns the redirect's code and state."""
         parts = urlsplit(authorize_url)
         assert parts.path == "/o/oauth2/v2/auth", parts.path
@@ -381,6 +384,7 @@ class FakeBusinessProfile:
             self.log.clear()
             self.used.clear()
             self.quota_per_minute = 300
+            self.minute = None
             self.clock_offset = timedelta(0)
 
     def calls(self, verb: str = "", path: str = "") -> list[tuple[str, str, dict[str, list[str]]]]:
@@ -455,7 +459,7 @@ class FakeBusinessProfile:
 
     def _charge(self, api: str) -> None:
         """The per-minute quota of one API for the (one) Google Cloud project."""
-        minute = int(time.time() // 60)
+        minute = self.minute if self.minute is not None else int(time.time() // 60)
         used = self.used.get((api, minute), 0)
         if used >= self.quota_per_minute:
             raise ApiError(
@@ -479,28 +483,51 @@ class FakeBusinessProfile:
         if accounts is None or (account is not None and account not in accounts):
             raise ApiError(404, "Requested entity was not found.", reason="NOT_FOUND")
         if not set(accounts) & set(user.accounts):
-            raise ApiError(
-                403, "The caller does not have permission", reason="PERMISSION_DENIED"
-            )
+            raise ApiError(403, "The caller does not have permission", reason="PERMISSION_DENIED")
 
     # -- dispatch ---------------------------------------------------------------------
 
     ROUTES: tuple[tuple[str, str, str, str], ...] = (
         ("GET", r"/v1/accounts", "management", "accounts_list"),
         ("GET", r"/v1/(accounts/[^/]+)/locations", "information", "locations_list"),
-        ("GET", r"/v1/(locations/[^/:]+):fetchMultiDailyMetricsTimeSeries", "performance", "fetch_metrics"),
+        (
+            "GET",
+            r"/v1/(locations/[^/:]+):fetchMultiDailyMetricsTimeSeries",
+            "performance",
+            "fetch_metrics",
+        ),
         ("GET", r"/v1/(locations/[^/:]+)", "information", "locations_get"),
         ("POST", r"/v4/(accounts/[^/]+)/(locations/[^/]+)/localPosts", "v4", "posts_create"),
         ("GET", r"/v4/(accounts/[^/]+)/(locations/[^/]+)/localPosts", "v4", "posts_list"),
         ("GET", r"/v4/(accounts/[^/]+)/(locations/[^/]+)/localPosts/([^/]+)", "v4", "posts_get"),
-        ("DELETE", r"/v4/(accounts/[^/]+)/(locations/[^/]+)/localPosts/([^/]+)", "v4", "posts_delete"),
+        (
+            "DELETE",
+            r"/v4/(accounts/[^/]+)/(locations/[^/]+)/localPosts/([^/]+)",
+            "v4",
+            "posts_delete",
+        ),
         ("GET", r"/v4/(accounts/[^/]+)/(locations/[^/]+)/reviews", "v4", "reviews_list"),
-        ("PUT", r"/v4/(accounts/[^/]+)/(locations/[^/]+)/reviews/([^/]+)/reply", "v4", "reply_update"),
-        ("DELETE", r"/v4/(accounts/[^/]+)/(locations/[^/]+)/reviews/([^/]+)/reply", "v4", "reply_delete"),
+        (
+            "PUT",
+            r"/v4/(accounts/[^/]+)/(locations/[^/]+)/reviews/([^/]+)/reply",
+            "v4",
+            "reply_update",
+        ),
+        (
+            "DELETE",
+            r"/v4/(accounts/[^/]+)/(locations/[^/]+)/reviews/([^/]+)/reply",
+            "v4",
+            "reply_delete",
+        ),
     )
 
     def handle(
-        self, verb: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
+        self,
+        verb: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
     ) -> Response:
         if path == "/token" and verb == "POST":
             return self.token({k: v[0] for k, v in parse_qs(body.decode()).items()})
@@ -523,7 +550,9 @@ class FakeBusinessProfile:
     def _page(query: dict[str, list[str]], maximum: int, default: int) -> tuple[int, int]:
         size = int(FakeBusinessProfile._one(query, "pageSize") or default)
         if size < 1 or size > maximum:
-            raise invalid(f"pageSize must be between 1 and {maximum}.", ("page_size", "out of range"))
+            raise invalid(
+                f"pageSize must be between 1 and {maximum}.", ("page_size", "out of range")
+            )
         token = FakeBusinessProfile._one(query, "pageToken")
         try:
             start = int(token) if token else 0
@@ -550,9 +579,18 @@ class FakeBusinessProfile:
         if not mask:
             raise invalid("Request contains an invalid argument.", ("read_mask", "is required"))
         fields = {f.strip().split(".")[0] for f in mask.split(",")}
-        unknown = fields - {"name", "title", "storefrontAddress", "metadata", "websiteUri", "phoneNumbers"}
+        unknown = fields - {
+            "name",
+            "title",
+            "storefrontAddress",
+            "metadata",
+            "websiteUri",
+            "phoneNumbers",
+        }
         if unknown:
-            raise invalid(f"Invalid field mask: {sorted(unknown)[0]}", ("read_mask", "invalid path"))
+            raise invalid(
+                f"Invalid field mask: {sorted(unknown)[0]}", ("read_mask", "invalid path")
+            )
         return {k: v for k, v in location.items() if k in fields}
 
     def locations_list(
@@ -568,7 +606,9 @@ class FakeBusinessProfile:
         ]
         return self._paged(found, size, start, "locations")
 
-    def locations_get(self, user: User, query: dict[str, list[str]], payload: Any, location: str) -> Response:
+    def locations_get(
+        self, user: User, query: dict[str, list[str]], payload: Any, location: str
+    ) -> Response:
         self._may_manage(user, location)
         return Response(200, self._masked(self.locations[location], query))
 
@@ -592,34 +632,71 @@ class FakeBusinessProfile:
                 start = date(**schedule["startDate"])
                 end = date(**schedule["endDate"])
             except (KeyError, TypeError, ValueError):
-                raise invalid("Request contains an invalid argument.", ("event.schedule", "invalid date")) from None
+                raise invalid(
+                    "Request contains an invalid argument.", ("event.schedule", "invalid date")
+                ) from None
             if end < start:
-                raise invalid("Request contains an invalid argument.", ("event.schedule", "ends before it starts"))
+                raise invalid(
+                    "Request contains an invalid argument.",
+                    ("event.schedule", "ends before it starts"),
+                )
         if "offer" in post and topic != "OFFER":
-            raise invalid("Request contains an invalid argument.", ("offer", "only for OFFER posts"))
+            raise invalid(
+                "Request contains an invalid argument.", ("offer", "only for OFFER posts")
+            )
         action = post.get("callToAction")
         if action is not None:
             kind = action.get("actionType")
             if kind not in ACTION_TYPES:
-                raise invalid("Request contains an invalid argument.", ("call_to_action.action_type", "invalid"))
+                raise invalid(
+                    "Request contains an invalid argument.",
+                    ("call_to_action.action_type", "invalid"),
+                )
             if kind == "CALL" and action.get("url"):
-                raise invalid("Request contains an invalid argument.", ("call_to_action.url", "must be empty for CALL"))
-            if kind != "CALL" and not str(action.get("url") or "").startswith(("http://", "https://")):
-                raise invalid("Request contains an invalid argument.", ("call_to_action.url", "is required"))
+                raise invalid(
+                    "Request contains an invalid argument.",
+                    ("call_to_action.url", "must be empty for CALL"),
+                )
+            if kind != "CALL" and not str(action.get("url") or "").startswith(
+                ("http://", "https://")
+            ):
+                raise invalid(
+                    "Request contains an invalid argument.", ("call_to_action.url", "is required")
+                )
         for item in post.get("media") or []:
             extra = set(item) - {"mediaFormat", "sourceUrl"}
             if extra or item.get("mediaFormat") not in ("PHOTO", "VIDEO"):
-                raise invalid("Request contains an invalid argument.", ("media", "sourceUrl is the only supported data field"))
+                raise invalid(
+                    "Request contains an invalid argument.",
+                    ("media", "sourceUrl is the only supported data field"),
+                )
             token = urlsplit(str(item.get("sourceUrl") or "")).path.split("/")[1:2]
             if not token or token[0] not in self.media:
-                raise invalid("Request contains an invalid argument.", ("media.source_url", "Fetching image failed"))
+                raise invalid(
+                    "Request contains an invalid argument.",
+                    ("media.source_url", "Fetching image failed"),
+                )
             self.fetched.append(str(item["sourceUrl"]))
 
     def posts_create(
-        self, user: User, query: dict[str, list[str]], payload: dict[str, Any], account: str, location: str
+        self,
+        user: User,
+        query: dict[str, list[str]],
+        payload: dict[str, Any],
+        account: str,
+        location: str,
     ) -> Response:
         self._may_manage(user, location, account)
-        allowed = {"languageCode", "summary", "callToAction", "event", "media", "topicType", "offer", "alertType"}
+        allowed = {
+            "languageCode",
+            "summary",
+            "callToAction",
+            "event",
+            "media",
+            "topicType",
+            "offer",
+            "alertType",
+        }
         if set(payload) - allowed:
             raise invalid(f"Unknown field: {sorted(set(payload) - allowed)[0]}")
         self._check_post(payload)
@@ -637,13 +714,19 @@ class FakeBusinessProfile:
         }
         if post.get("media"):
             post["media"] = [
-                {**m, "name": f"{name}/media/{i}", "googleUrl": f"https://lh3.example/p/{post_id}/{i}"}
+                {
+                    **m,
+                    "name": f"{name}/media/{i}",
+                    "googleUrl": f"https://lh3.example/p/{post_id}/{i}",
+                }
                 for i, m in enumerate(post["media"])
             ]
         self.posts[name] = post
         return Response(200, post)
 
-    def posts_list(self, user: User, query: dict[str, list[str]], payload: Any, account: str, location: str) -> Response:
+    def posts_list(
+        self, user: User, query: dict[str, list[str]], payload: Any, account: str, location: str
+    ) -> Response:
         self._may_manage(user, location, account)
         size, start = self._page(query, 100, 20)
         prefix = f"{account}/{location}/localPosts/"
@@ -655,7 +738,13 @@ class FakeBusinessProfile:
         return self._paged(found, size, start, "localPosts")
 
     def posts_get(
-        self, user: User, query: dict[str, list[str]], payload: Any, account: str, location: str, post_id: str
+        self,
+        user: User,
+        query: dict[str, list[str]],
+        payload: Any,
+        account: str,
+        location: str,
+        post_id: str,
     ) -> Response:
         self._may_manage(user, location, account)
         post = self.posts.get(f"{account}/{location}/localPosts/{post_id}")
@@ -664,7 +753,13 @@ class FakeBusinessProfile:
         return Response(200, post)
 
     def posts_delete(
-        self, user: User, query: dict[str, list[str]], payload: Any, account: str, location: str, post_id: str
+        self,
+        user: User,
+        query: dict[str, list[str]],
+        payload: Any,
+        account: str,
+        location: str,
+        post_id: str,
     ) -> Response:
         self._may_manage(user, location, account)
         if self.posts.pop(f"{account}/{location}/localPosts/{post_id}", None) is None:
@@ -673,7 +768,9 @@ class FakeBusinessProfile:
 
     # -- reviews ---------------------------------------------------------------------
 
-    def reviews_list(self, user: User, query: dict[str, list[str]], payload: Any, account: str, location: str) -> Response:
+    def reviews_list(
+        self, user: User, query: dict[str, list[str]], payload: Any, account: str, location: str
+    ) -> Response:
         self._may_manage(user, location, account)
         size, start = self._page(query, 50, 50)
         order = self._one(query, "orderBy") or "updateTime desc"
@@ -686,13 +783,19 @@ class FakeBusinessProfile:
         else:
             found.sort(key=lambda r: STARS.index(r["starRating"]), reverse=order.endswith("desc"))
         ratings = [STARS.index(r["starRating"]) + 1 for r in found]
-        extra = {"totalReviewCount": len(found)}
+        extra: dict[str, Any] = {"totalReviewCount": len(found)}
         if ratings:
             extra["averageRating"] = round(sum(ratings) / len(ratings), 1)
         return self._paged(found, size, start, "reviews", **extra)
 
     def reply_update(
-        self, user: User, query: dict[str, list[str]], payload: dict[str, Any], account: str, location: str, review_id: str
+        self,
+        user: User,
+        query: dict[str, list[str]],
+        payload: dict[str, Any],
+        account: str,
+        location: str,
+        review_id: str,
     ) -> Response:
         self._may_manage(user, location, account)
         review = self.reviews.get(f"{account}/{location}/reviews/{review_id}")
@@ -700,12 +803,20 @@ class FakeBusinessProfile:
             raise ApiError(404, "Requested entity was not found.", reason="NOT_FOUND")
         comment = str(payload.get("comment") or "")
         if not comment or len(comment.encode()) > 4096:
-            raise invalid("Request contains an invalid argument.", ("comment", "must be 1 to 4096 bytes"))
+            raise invalid(
+                "Request contains an invalid argument.", ("comment", "must be 1 to 4096 bytes")
+            )
         review["reviewReply"] = {"comment": comment, "updateTime": iso(self.now())}
         return Response(200, review["reviewReply"])
 
     def reply_delete(
-        self, user: User, query: dict[str, list[str]], payload: Any, account: str, location: str, review_id: str
+        self,
+        user: User,
+        query: dict[str, list[str]],
+        payload: Any,
+        account: str,
+        location: str,
+        review_id: str,
     ) -> Response:
         self._may_manage(user, location, account)
         review = self.reviews.get(f"{account}/{location}/reviews/{review_id}")
@@ -716,16 +827,30 @@ class FakeBusinessProfile:
 
     # -- performance -----------------------------------------------------------------
 
-    def fetch_metrics(self, user: User, query: dict[str, list[str]], payload: Any, location: str) -> Response:
+    def fetch_metrics(
+        self, user: User, query: dict[str, list[str]], payload: Any, location: str
+    ) -> Response:
         self._may_manage(user, location)
         metrics = query.get("dailyMetrics") or []
         if not metrics or any(m not in DAILY_METRICS for m in metrics):
             raise invalid("Request contains an invalid argument.", ("daily_metrics", "invalid"))
         try:
-            start = date(*(int(self._one(query, f"dailyRange.start_date.{p}")) for p in ("year", "month", "day")))
-            end = date(*(int(self._one(query, f"dailyRange.end_date.{p}")) for p in ("year", "month", "day")))
+            start = date(
+                *(
+                    int(self._one(query, f"dailyRange.start_date.{p}"))
+                    for p in ("year", "month", "day")
+                )
+            )
+            end = date(
+                *(
+                    int(self._one(query, f"dailyRange.end_date.{p}"))
+                    for p in ("year", "month", "day")
+                )
+            )
         except ValueError:
-            raise invalid("Request contains an invalid argument.", ("daily_range", "invalid")) from None
+            raise invalid(
+                "Request contains an invalid argument.", ("daily_range", "invalid")
+            ) from None
         if end < start or end >= self.now().date() + timedelta(days=1):
             raise invalid("Request contains an invalid argument.", ("daily_range", "out of range"))
         known = self.metrics.get(location, {})
@@ -736,7 +861,9 @@ class FakeBusinessProfile:
             values = []
             day = start
             while day <= end:
-                point: dict[str, Any] = {"date": {"year": day.year, "month": day.month, "day": day.day}}
+                point: dict[str, Any] = {
+                    "date": {"year": day.year, "month": day.month, "day": day.day}
+                }
                 if known[metric].get(day):
                     point["value"] = str(known[metric][day])
                 values.append(point)
@@ -783,7 +910,9 @@ class _Handler(BaseHTTPRequestHandler):
             except ApiError as exc:
                 response = Response(exc.status, exc.body(), exc.headers)
             except OAuthError as exc:
-                response = Response(exc.status, {"error": exc.error, "error_description": exc.description})
+                response = Response(
+                    exc.status, {"error": exc.error, "error_description": exc.description}
+                )
             if fault is not None and fault.kind == "drop":
                 self.close_connection = True  # carried out, never answered
                 return

@@ -44,7 +44,9 @@ def test_the_consent_url_asks_for_business_manage_offline_and_pkce(app: dict[str
 
 
 def test_the_real_google_hosts_are_used_without_an_api_url(settings: Any) -> None:
-    settings.MINBAR_NETWORK_APPS = {"google_business": {"client_id": "id.apps", "client_secret": "s"}}
+    settings.MINBAR_NETWORK_APPS = {
+        "google_business": {"client_id": "id.apps", "client_secret": "s"}
+    }
     start = GoogleBusinessConnector().start_oauth("https://minbar.example/cb/", "s")
     assert start.url.startswith("https://accounts.google.com/o/oauth2/v2/auth?")
     endpoints = GoogleBusinessConnector().endpoints
@@ -171,12 +173,16 @@ def test_an_expired_access_token_is_refreshed_mid_call_and_saved(
     fake.expire_access_tokens()
     account = shop.connector.verify()
     assert account.remote_id == shop.result.account.remote_id
-    assert shop.saved and shop.saved[-1].secrets["access_token"] != shop.result.credentials.secrets[
-        "access_token"
-    ]
+    assert (
+        shop.saved
+        and shop.saved[-1].secrets["access_token"]
+        != shop.result.credentials.secrets["access_token"]
+    )
 
 
-def test_a_revoked_refresh_token_means_reconnect(shop: Connected, fake: FakeBusinessProfile) -> None:
+def test_a_revoked_refresh_token_means_reconnect(
+    shop: Connected, fake: FakeBusinessProfile
+) -> None:
     fake.revoke_refresh_tokens(shop.business.user)
     fake.expire_access_tokens()
     with pytest.raises(AuthExpired, match="Reconnect"):

@@ -41,7 +41,9 @@ def test_a_text_post_is_a_standard_update(shop: Connected, fake: FakeBusinessPro
     assert result.published_at is not None
 
 
-def test_the_post_link_becomes_a_learn_more_button(shop: Connected, fake: FakeBusinessProfile) -> None:
+def test_the_post_link_becomes_a_learn_more_button(
+    shop: Connected, fake: FakeBusinessProfile
+) -> None:
     result = shop.connector.publish(
         PostRequest(text="Our autumn menu", link="https://acme.example/menu")
     )
@@ -79,7 +81,9 @@ def test_a_photo_is_handed_to_google_as_an_address_it_fetches(
     assert media[0]["sourceUrl"] in fake.fetched
 
 
-def test_an_event_post_sends_its_title_and_schedule(shop: Connected, fake: FakeBusinessProfile) -> None:
+def test_an_event_post_sends_its_title_and_schedule(
+    shop: Connected, fake: FakeBusinessProfile
+) -> None:
     event = EventDetails(
         title="Cupping night",
         start_date=date(2030, 10, 31),
@@ -178,7 +182,9 @@ def test_a_post_google_rejects_for_its_content_is_rejected_and_removed(
     shop: Connected, fake: FakeBusinessProfile
 ) -> None:
     with pytest.raises(Rejected, match="content policies"):
-        shop.connector.publish(PostRequest(text="Win big at our casino night", idempotency_key="k-1"))
+        shop.connector.publish(
+            PostRequest(text="Win big at our casino night", idempotency_key="k-1")
+        )
     assert not [n for n in fake.posts if n.startswith(shop.parent)]
     assert "k-1" not in shop.connector.credentials.data.get("attempts", {})
 
