@@ -222,7 +222,11 @@ def _base_url(env: dict[str, str], port: int) -> str:
     return url
 
 
-_NETWORK_APP_VAR = re.compile(r"^MINBAR_([A-Z][A-Z0-9]*)_(CLIENT_ID|CLIENT_SECRET|API_URL|SCOPES)$")
+# Network names may hold underscores (MINBAR_GOOGLE_BUSINESS_CLIENT_ID): the shortest
+# name that leaves one of the suffixes wins.
+_NETWORK_APP_VAR = re.compile(
+    r"^MINBAR_([A-Z][A-Z0-9_]*?)_(CLIENT_ID|CLIENT_SECRET|API_URL|SCOPES)$"
+)
 
 
 def _network_apps(env: dict[str, str]) -> dict[str, dict[str, str]]:

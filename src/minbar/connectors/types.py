@@ -279,6 +279,8 @@ class Interaction:
     conversation_id: str = ""  # direct messages
     # The author removed it on the network (a push such as Meta's "verb": "remove").
     deleted: bool = False
+    # A review's stars out of five (Google Business Profile); None for everything else.
+    rating: int | None = None
 
 
 @dataclass(frozen=True)

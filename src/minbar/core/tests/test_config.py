@@ -160,12 +160,15 @@ def test_network_apps_are_grouped_by_network(tmp_path):
             "MINBAR_LINKEDIN_CLIENT_ID": "",
             "MINBAR_YOUTUBE_CLIENT_ID": "yt",
             "MINBAR_YOUTUBE_SCOPES": "community",
+            "MINBAR_GOOGLE_BUSINESS_CLIENT_ID": "gbp",
+            "MINBAR_GOOGLE_BUSINESS_CLIENT_SECRET": "GOCSPX-1",
         }
     )
     assert config.network_apps == {
         "x": {"client_id": "abc", "client_secret": "s3cret"},
         "facebook": {"client_id": "123", "api_url": "http://127.0.0.1:9000"},
         "youtube": {"client_id": "yt", "scopes": "community"},
+        "google_business": {"client_id": "gbp", "client_secret": "GOCSPX-1"},
     }
 
 
