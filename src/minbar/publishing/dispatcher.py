@@ -32,6 +32,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Min, Q, QuerySet
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -239,27 +241,32 @@ def refresh_post_state(post_id: int, *, old: str | None = None) -> str | None:
         )
         .order_by()  # Target's default ordering joins channels; not needed here
     )
-    states = list(rows.values_list("state", "next_attempt_at"))
-    if not states:
+    new = _aggregate_state(list(rows.values_list("state", "next_attempt_at")))
+    if new is None:
         return str(old)
+    if new != old:
+        Post.objects.filter(pk=post_id).update(state=new)
+    return str(new)
+
+
+def _aggregate_state(states: list[tuple[str, datetime | None]]) -> str | None:
+    """The post's state from its live targets' (state, next attempt); None without any."""
+    if not states:
+        return None
     published = sum(1 for state, _ in states if state == TargetState.PUBLISHED)
     # An unconfirmed target with a lookup to come is still in progress;
     # one without (next_attempt_at NULL) waits for a person, like a failure.
     checking = any(s == TargetState.UNCONFIRMED and at is not None for s, at in states)
     scheduled = any(s == TargetState.SCHEDULED for s, _ in states)
     if any(s == TargetState.PUBLISHING for s, _ in states) or checking:
-        new = PostState.PUBLISHING
-    elif scheduled:
-        new = PostState.PUBLISHING if published else PostState.SCHEDULED
-    elif published == len(states):
-        new = PostState.PUBLISHED
-    elif published:
-        new = PostState.PARTLY_PUBLISHED
-    else:
-        new = PostState.FAILED
-    if new != old:
-        Post.objects.filter(pk=post_id).update(state=new)
-    return str(new)
+        return str(PostState.PUBLISHING)
+    if scheduled:
+        return str(PostState.PUBLISHING if published else PostState.SCHEDULED)
+    if published == len(states):
+        return str(PostState.PUBLISHED)
+    if published:
+        return str(PostState.PARTLY_PUBLISHED)
+    return str(PostState.FAILED)
 
 
 def _transition(
@@ -711,6 +718,151 @@ def published_changes(result: PublishResult, moment: datetime) -> dict[str, Any]
     }
 
 
+@dataclass
+class _Published:
+    """A post the network accepted, waiting to be recorded with others (group commit)."""
+
+    target: Target
+    worker: str
+    result: PublishResult
+    done: bool = False
+
+
+class _GroupCommit:
+    """Publishing threads record their published posts together, one transaction per group.
+
+    A thread adds its post to the pending list and waits for the writer's turn;
+    whoever gets the turn records every post pending at that moment in one write
+    transaction (:func:`_record_published_many`). While one group commits, the
+    next one gathers, so under load each post costs a share of a transaction
+    instead of a whole one; alone, a post is recorded at once. A post that cannot
+    be recorded with its group (it was reaped meanwhile, the group failed) goes
+    through the one-by-one path, which knows every corner case.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[_Published] = []
+        self._pending_lock = threading.Lock()
+        self._turn = threading.Lock()
+
+    def record(self, target: Target, worker: str, result: PublishResult) -> None:
+        item = _Published(target, worker, result)
+        with self._pending_lock:
+            self._pending.append(item)
+        with self._turn:
+            if item.done:
+                return
+            with self._pending_lock:
+                group, self._pending = self._pending, []
+            try:
+                recorded = _record_published_many(group)
+            except Exception:
+                logger.exception("could not record %s published posts together", len(group))
+                recorded = set()
+            for member in group:
+                if member.target.pk not in recorded and member is not item:
+                    # Recorded by its own thread, below, when that thread gets the turn.
+                    with self._pending_lock:
+                        self._pending.append(member)
+                member.done = member.target.pk in recorded
+        if not item.done:
+            item.done = True
+            _record_published(target, worker, result)
+
+
+_group_commit = _GroupCommit()
+
+
+def _record_published_many(group: list[_Published]) -> set[int]:
+    """Record published targets still claimed by their workers, in one write transaction.
+
+    Returns the ids recorded. Locks are taken posts first, then targets, as in
+    :func:`_transition`; webhooks see each new PostEvent as if saved one by one.
+    """
+    if not group:
+        return set()
+    moment = now()
+    by_pk = {item.target.pk: item for item in group}
+    post_ids = sorted({item.target.post_id for item in group})
+    with write_transaction():
+        old_states = dict(
+            Post.objects.select_for_update()
+            .filter(pk__in=post_ids)
+            .order_by("pk")
+            .values_list("pk", "state")
+        )
+        ours: set[int] = set()
+        for pk, claimed_by in (
+            Target.objects.select_for_update()
+            .filter(pk__in=list(by_pk), state=TargetState.PUBLISHING)
+            .order_by("pk")
+            .values_list("pk", "claimed_by")
+        ):
+            if claimed_by == by_pk[pk].worker and by_pk[pk].target.post_id in old_states:
+                ours.add(pk)
+        if not ours:
+            return set()
+        events: list[PostEvent] = []
+        for pk in sorted(ours):
+            item = by_pk[pk]
+            Target.objects.filter(pk=pk).update(
+                state=TargetState.PUBLISHED,
+                updated_at=moment,
+                **published_changes(item.result, moment),
+            )
+            events.append(
+                PostEvent(
+                    post_id=item.target.post_id,
+                    target_id=pk,
+                    kind="target.published",
+                    from_state=TargetState.PUBLISHING,
+                    to_state=TargetState.PUBLISHED,
+                    message=_("Published on %(channel)s.")
+                    % {"channel": _label(item.target.channel)},
+                    data={
+                        "remote_id": item.result.remote_id,
+                        "url": item.result.url,
+                        "worker": item.worker,
+                    },
+                )
+            )
+        PostEvent.objects.bulk_create(events)
+        for event in events:
+            # Listeners (webhooks) store their rows in this same transaction.
+            post_save.send(
+                sender=PostEvent,
+                instance=event,
+                created=True,
+                raw=False,
+                using="default",
+                update_fields=None,
+            )
+        _refresh_post_states({by_pk[pk].target.post_id for pk in ours}, old_states)
+    return ours
+
+
+def _refresh_post_states(post_ids: set[int], old_states: dict[int, str]) -> None:
+    """:func:`refresh_post_state` for many locked posts: one read, one update per new state."""
+    rows = (
+        Target.objects.filter(post_id__in=post_ids)
+        .exclude(
+            state__in=(TargetState.CANCELLED, TargetState.DRAFT, TargetState.AWAITING_APPROVAL)
+        )
+        .order_by()
+        .values_list("post_id", "state", "next_attempt_at")
+    )
+    states: dict[int, list[tuple[str, datetime | None]]] = {}
+    for post_id, state, at in rows:
+        states.setdefault(post_id, []).append((state, at))
+    changes: dict[str, list[int]] = {}
+    for post_id in post_ids:
+        new = _aggregate_state(states.get(post_id, []))
+        if new is not None and new != old_states.get(post_id):
+            changes.setdefault(new, []).append(post_id)
+    for new, ids in changes.items():
+        Post.objects.filter(pk__in=ids).update(state=new)
+
+
 def _record_published(target: Target, worker: str, result: PublishResult) -> None:
     channel = target.channel
     changes = published_changes(result, now())
@@ -916,7 +1068,7 @@ def publish_claimed(
         logger.exception("unexpected error publishing target %s", target.pk)
         outcome = _unconfirmed(target, worker, OutcomeUnknown(str(exc) or type(exc).__name__))
     else:
-        _record_published(target, worker, result)
+        _group_commit.record(target, worker, result)
         if (
             channel.health != Health.CONNECTED
             or channel.last_ok_at is None
