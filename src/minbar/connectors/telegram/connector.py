@@ -277,8 +277,9 @@ class TelegramConnector(Connector):
 
     def _migrated(self, exc: ChatMigrated) -> None:
         """#responseparameters ``migrate_to_chat_id``: the group is a supergroup now."""
+        old = self._chat_id()
         self._save_data(chat_id=exc.new_chat_id, chat_type="supergroup")
-        if self.credentials.data.get("discussion_id") is not None:
+        if self.credentials.data.get("discussion_id") == old:  # a group is its own discussion
             self._save_data(discussion_id=exc.new_chat_id)
 
     # -- connecting -----------------------------------------------------------
