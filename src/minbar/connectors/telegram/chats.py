@@ -21,6 +21,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from minbar.connectors.errors import Rejected
 
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
@@ -65,28 +67,33 @@ def member_problem(member: Mapping[str, Any], *, is_channel: bool, title: str) -
         if status == "creator":
             return ""
         if status != "administrator":
-            return (
-                f"The bot is not an administrator of “{title}”. In Telegram, open the "
+            return _(
+                "The bot is not an administrator of “%(title)s”. In Telegram, open the "
                 "channel → Administrators → Add Admin, choose the bot and allow “Post "
                 "messages”, then connect again."
-            )
+            ) % {"title": title}
         if not member.get("can_post_messages"):
-            return (
-                f"The bot is an administrator of “{title}” but may not post. In the "
+            return _(
+                "The bot is an administrator of “%(title)s” but may not post. In the "
                 "channel's Administrators, open the bot and turn on “Post messages”."
-            )
+            ) % {"title": title}
         return ""
     if status in ("creator", "administrator", "member"):
         return ""
     if status == "restricted" and member.get("is_member") and member.get("can_send_messages"):
         return ""
-    return (
-        f"The bot cannot write in “{title}”. Add it to the group (as an administrator, so "
+    return _(
+        "The bot cannot write in “%(title)s”. Add it to the group (as an administrator, so "
         "that it also reads the comments) and connect again."
-    )
+    ) % {"title": title}
 
 
-def comments_problem(member: Mapping[str, Any] | None, *, reads_all: bool, group_title: str) -> str:
+# Why the bot would miss comments, as stored with the channel (rendered when shown).
+PRIVACY_MODE = "privacy_mode"
+NOT_IN_GROUP = "not_in_group"
+
+
+def comments_problem(member: Mapping[str, Any] | None, *, reads_all: bool) -> str:
     """Why the bot would miss comments in the discussion group; "" when it sees them.
 
     "Bot admins and bots with privacy mode disabled will receive all messages"
@@ -97,12 +104,21 @@ def comments_problem(member: Mapping[str, Any] | None, *, reads_all: bool, group
     if status in ("creator", "administrator") or (status == "member" and reads_all):
         return ""
     if status in ("member", "restricted"):
-        return (
-            f"The bot is in “{group_title}” but in privacy mode, so it sees only answers to "
-            "its own messages. Make it an administrator of the group (or turn privacy "
-            "mode off in @BotFather and add it again) to see every comment."
-        )
-    return (
-        f"Comments on this channel are in the group “{group_title}”, and the bot is not "
-        "in it. Add the bot to that group as an administrator to see comments in Minbar."
-    )
+        return PRIVACY_MODE
+    return NOT_IN_GROUP
+
+
+def describe_comments_problem(problem: str, group_title: str) -> str:
+    """The stored problem in the reader's language."""
+    if problem == PRIVACY_MODE:
+        return _(
+            "The bot is in “%(group)s” but in privacy mode, so it sees only answers to its "
+            "own messages. Make it an administrator of the group (or turn privacy mode off "
+            "in @BotFather and add it again) to see every comment."
+        ) % {"group": group_title}
+    if problem == NOT_IN_GROUP:
+        return _(
+            "Comments on this channel are in the group “%(group)s”, and the bot is not in "
+            "it. Add the bot to that group as an administrator to see comments in Minbar."
+        ) % {"group": group_title}
+    return ""

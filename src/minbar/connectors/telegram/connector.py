@@ -8,7 +8,8 @@ What the connector keeps in ``Credentials``: ``secrets["bot_token"]`` and ``data
 ``chat_id`` (the channel or group, a number), ``chat_type``, ``chat_username``,
 ``chat_title``, ``bot_id``, ``bot_username``, ``reads_all`` (privacy mode off),
 ``discussion_id``/``discussion_username``/``discussion_title`` (where comments are),
-``comments_problem`` (why the bot cannot read them, "" when it can) and
+``comments_problem`` (why the bot cannot read them: a code of :mod:`.chats`, "" when it
+can) and
 ``threads`` — the discussion group's thread roots → posts (:class:`.mapping.ThreadMap`),
 learnt from updates and kept here so polls and pushes share them.
 
@@ -55,6 +56,7 @@ from minbar.connectors.telegram.api import BotAPI, Upload, redact_tokens_in_logs
 from minbar.connectors.telegram.chats import (
     chat_reference,
     comments_problem,
+    describe_comments_problem,
     member_problem,
 )
 from minbar.connectors.telegram.failures import TOKEN_PATTERN, ChatMigrated
@@ -353,9 +355,7 @@ class TelegramConnector(Connector):
                 "discussion_id": data["chat_id"],
                 "discussion_username": data["chat_username"],
                 "discussion_title": data["chat_title"],
-                "comments_problem": comments_problem(
-                    member, reads_all=bool(data["reads_all"]), group_title=data["chat_title"]
-                ),
+                "comments_problem": comments_problem(member, reads_all=bool(data["reads_all"])),
             }
         linked = chat.get("linked_chat_id")
         if linked is None:
@@ -379,9 +379,7 @@ class TelegramConnector(Connector):
             "discussion_id": int(linked),
             "discussion_username": str(group.get("username") or ""),
             "discussion_title": title,
-            "comments_problem": comments_problem(
-                in_group, reads_all=bool(data["reads_all"]), group_title=title
-            ),
+            "comments_problem": comments_problem(in_group, reads_all=bool(data["reads_all"])),
         }
 
     def _account(self, data: Mapping[str, Any]) -> AccountInfo:
@@ -743,7 +741,8 @@ class TelegramConnector(Connector):
             return Page(items=[], cursor=cursor)
         problem = str(self.credentials.data.get("comments_problem") or "")
         if problem:
-            raise Rejected(problem)
+            title = str(self.credentials.data.get("discussion_title") or "")
+            raise Rejected(describe_comments_problem(problem, title), detail=problem)
         params: dict[str, Any] = {
             "limit": 100,
             "timeout": self.poll_timeout,

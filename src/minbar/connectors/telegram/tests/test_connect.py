@@ -10,6 +10,7 @@ from minbar.connectors.errors import AuthExpired, NotSupported, Rejected
 from minbar.connectors.registry import get_connector
 from minbar.connectors.telegram import CONNECTOR, TelegramConnector
 from minbar.connectors.telegram.api import BotAPI
+from minbar.connectors.telegram.chats import NOT_IN_GROUP, PRIVACY_MODE
 from minbar.connectors.telegram.failures import redact
 from minbar.connectors.telegram.tests.conftest import FastTelegram, World, make_world
 from minbar.connectors.telegram.tests.fake import FakeTelegram
@@ -87,11 +88,12 @@ def test_a_bot_in_privacy_mode_outside_the_discussion_group_is_told_why(
     fake: FakeTelegram,
 ) -> None:
     world = make_world(fake, admin_in_group=False)
-    problem = world.connector.credentials.data["comments_problem"]
-    assert "privacy mode" in problem and "Brand News Chat" in problem
+    assert world.connector.credentials.data["comments_problem"] == PRIVACY_MODE
     world.group.members.pop(world.bot.id)
     world.connector.verify()
-    assert "not in it" in world.connector.credentials.data["comments_problem"]
+    assert world.connector.credentials.data["comments_problem"] == NOT_IN_GROUP
+    with pytest.raises(Rejected, match="the bot is not in it"):
+        world.connector.interactions("")
 
 
 def test_a_group_can_be_the_channel_too(fake: FakeTelegram) -> None:
