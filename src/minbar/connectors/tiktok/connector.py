@@ -285,6 +285,7 @@ class TikTokConnector(Connector):
             app=self._app(),
             refresh_token=self.credentials.secrets.get("refresh_token", ""),
             timeout=self.timeout,
+            client=self._http(),
         )
 
     def _call(
@@ -351,6 +352,7 @@ class TikTokConnector(Connector):
             code=code,
             code_verifier=start.code_verifier,
             timeout=self.timeout,
+            client=self._http(),
         )
         granted = set(credentials.data.get("scopes") or ())
         if not granted & set(oauth.POSTING_SCOPES):
@@ -388,6 +390,7 @@ class TikTokConnector(Connector):
             app=self._app(),
             token=self.credentials.secrets.get("access_token", ""),
             timeout=self.timeout,
+            client=self._http(),
         )
 
     def _user(self, fields: str) -> dict[str, Any]:
@@ -659,7 +662,7 @@ class TikTokConnector(Connector):
         pulled = entry["source"] == "PULL_FROM_URL"
         self._remember(key, entry)
         try:
-            data = self._call("POST", path, json_body=body, writes=pulled)
+            data = self._call("POST", path, json_body=body, writes=True)
         except OutcomeUnknown:
             # A pull may have started; an upload without its bytes cannot become a post.
             if pulled:
@@ -743,7 +746,14 @@ class TikTokConnector(Connector):
         intervals = list(self.poll_intervals) or [1.0]
         polls = 0
         while True:
-            status = self._status(publish_id)
+            try:
+                status = self._status(publish_id)
+            except TemporaryError as exc:
+                # The post was handed over: no answer now does not mean it did not go out.
+                raise OutcomeUnknown(
+                    f"{LABEL} did not say how the post is doing; Minbar will ask again.",
+                    detail=f"publish_id {publish_id}: {exc.message} {exc.detail}",
+                ) from exc
             result = self._settled(key, entry, status)
             if result is not None:
                 return result

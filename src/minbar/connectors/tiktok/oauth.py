@@ -102,17 +102,21 @@ def authorize_url(
     return f"{authorize_base.rstrip('/')}{AUTHORIZE_PATH}?{urlencode(params)}"
 
 
-def _post_form(url: str, data: dict[str, str], timeout: float) -> httpx.Response:
+def _post_form(
+    url: str, data: dict[str, str], timeout: float, client: httpx.Client | None = None
+) -> httpx.Response:
     check_outbound_url(url)
-    with make_client(timeout=timeout) as client:
-        try:
-            return client.post(
-                url,
-                data=data,
-                headers={"Cache-Control": "no-cache"},
-            )
-        except httpx.TransportError as exc:
-            raise transport_error(exc) from exc
+    if client is not None:  # the connector's own (its TLS set-up is not free)
+        return _send_form(client, url, data)
+    with make_client(timeout=timeout) as own:
+        return _send_form(own, url, data)
+
+
+def _send_form(client: httpx.Client, url: str, data: dict[str, str]) -> httpx.Response:
+    try:
+        return client.post(url, data=data, headers={"Cache-Control": "no-cache"})
+    except httpx.TransportError as exc:
+        raise transport_error(exc) from exc
 
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
@@ -178,6 +182,7 @@ def exchange_code(
     code: str,
     code_verifier: str,
     timeout: float,
+    client: httpx.Client | None = None,
 ) -> Credentials:
     body = _answer(
         _post_form(
@@ -191,6 +196,7 @@ def exchange_code(
                 "code_verifier": code_verifier,
             },
             timeout,
+            client,
         )
     )
     error, detail = _oauth_error(body)
@@ -209,7 +215,12 @@ def exchange_code(
 
 
 def refresh(
-    token_url: str, *, app: dict[str, str], refresh_token: str, timeout: float
+    token_url: str,
+    *,
+    app: dict[str, str],
+    refresh_token: str,
+    timeout: float,
+    client: httpx.Client | None = None,
 ) -> Credentials:
     """A new access token and the rotated refresh token; AuthExpired when TikTok refuses."""
     if not refresh_token:
@@ -224,6 +235,7 @@ def refresh(
                 "refresh_token": refresh_token,
             },
             timeout,
+            client,
         )
     )
     error, detail = _oauth_error(body)
@@ -237,7 +249,14 @@ def refresh(
     return credentials_from_token(body)
 
 
-def revoke(revoke_url: str, *, app: dict[str, str], token: str, timeout: float) -> None:
+def revoke(
+    revoke_url: str,
+    *,
+    app: dict[str, str],
+    token: str,
+    timeout: float,
+    client: httpx.Client | None = None,
+) -> None:
     """End Minbar's access to the account; a token TikTok no longer knows counts as revoked."""
     if not token:
         return
@@ -250,6 +269,7 @@ def revoke(revoke_url: str, *, app: dict[str, str], token: str, timeout: float) 
                 "token": token,
             },
             timeout,
+            client,
         )
     )
     error, detail = _oauth_error(body)

@@ -243,9 +243,7 @@ class FakeTikTok:
             self.users[user.open_id] = user
         return user
 
-    def approve(
-        self, url: str, user: User, grant: tuple[str, ...] | None = None
-    ) -> dict[str, str]:
+    def approve(self, url: str, user: User, grant: tuple[str, ...] | None = None) -> dict[str, str]:
         """The person signs in and allows (some of) the scopes; where TikTok redirects them."""
         parts = urlsplit(url)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -578,9 +576,8 @@ class FakeTikTok:
         if via == "file":
             upload_id = secrets.token_hex(8)
             self.uploads[upload_id] = publish_id
-            data["upload_url"] = (
-                f"{self.base_url}/upload/?"
-                + urlencode({"upload_id": upload_id, "upload_token": secrets.token_hex(12)})
+            data["upload_url"] = f"{self.base_url}/upload/?" + urlencode(
+                {"upload_id": upload_id, "upload_token": secrets.token_hex(12)}
             )
         return data
 
@@ -652,8 +649,10 @@ class FakeTikTok:
             first, last = (int(n) for n in first_last.split("-"))
         except ValueError:
             raise ApiError(400, "invalid_params", "Content-Range is missing or invalid.") from None
-        if unit != "bytes" or int(total) != size or int(headers.get("content-length", -1)) != len(
-            body
+        if (
+            unit != "bytes"
+            or int(total) != size
+            or int(headers.get("content-length", -1)) != len(body)
         ):
             raise ApiError(400, "invalid_params", "Content-Range does not match the upload.")
         index = first // chunk
@@ -796,6 +795,11 @@ class FakeTikTok:
     ) -> dict[str, Any]:
         self._need(grant, "video.list")
         fields = self._video_fields(query)
+        # TikTok processes posts on its own time, whether anyone reads their status.
+        for publish in list(self.publishes.values()):
+            if publish["open_id"] == user.open_id:
+                for _ in range(self.processing_polls + 1):
+                    self._advance(publish, user)
         count = int(payload.get("max_count") or 10)
         if not 1 <= count <= 20:
             raise ApiError(400, "invalid_params", "max_count takes 1 to 20.")
@@ -860,8 +864,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             try:
                 response = fake.handle(verb, parts.path, query, headers, body)
-                if isinstance(response.body, dict) and parts.path.startswith("/v2/") and (
-                    "/oauth/" not in parts.path
+                if (
+                    isinstance(response.body, dict)
+                    and parts.path.startswith("/v2/")
+                    and ("/oauth/" not in parts.path)
                 ):
                     response.body = {
                         "data": response.body,
