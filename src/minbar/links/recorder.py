@@ -147,6 +147,7 @@ class ClickRecorder:
 
     def shutdown(self, timeout: float = 10.0) -> int:
         """Stop the flusher and write what is left; later clicks are written one by one."""
+        before = self.written
         thread = self._thread
         self._stopping.set()
         self._wake.set()
@@ -154,15 +155,14 @@ class ClickRecorder:
             thread.join(timeout)
         with self._lock:
             self._closed = True
-        written = 0
         # A failing database gets a few more tries before the process goes.
         for _attempt in range(3):
-            written += self.flush()
+            self.flush()
             if not self.pending():
                 break
         if self.pending():
             logger.error("%d clicks could not be written before shutdown", self.pending())
-        return written
+        return self.written - before
 
     def reopen(self) -> None:
         """For tests: accept buffered clicks again after a shutdown."""

@@ -39,10 +39,11 @@ def clean_destination(url: str) -> str:
 
 
 def with_params(url: str, params: dict[str, str]) -> str:
-    """``url`` with ``params`` set (replacing the same names), empty values left out."""
+    """``url`` with the non-empty ``params`` set, replacing those names; the rest kept."""
+    given = {k: v for k, v in params.items() if v}
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
-    query += [(k, v) for k, v in params.items() if v]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in given]
+    query += list(given.items())
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 

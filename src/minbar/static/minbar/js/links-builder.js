@@ -1,5 +1,6 @@
 // The UTM builder: shows the final address (destination + UTM tags) while typing.
-// Mirrors minbar.links.urls_util.tagged_url: tags replace the same names, empty ones are left out.
+// Mirrors minbar.links.urls_util.tagged_url: a filled-in tag replaces the same name in the
+// destination; an empty one leaves the destination's own tag as it is.
 (function () {
   "use strict";
   var form = document.querySelector("[data-utm-builder]");
@@ -28,7 +29,6 @@
     names.forEach(function (name) {
       var input = field(name);
       var value = input ? input.value.trim() : "";
-      url.searchParams.delete(name);
       if (value) url.searchParams.set(name, value);
     });
     out.textContent = url.toString();
