@@ -158,7 +158,8 @@ class CollectedOut(Schema):
 
 
 class TrackingIn(Schema):
-    enabled: bool
+    # A default, so outsiders get 404 (not 422) whatever they send.
+    enabled: bool = True
 
 
 class TrackingOut(Schema):

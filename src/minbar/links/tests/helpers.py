@@ -26,8 +26,12 @@ PHONE_UA = (
 )
 
 
-def make_link(user: Any, slug: str = "acme", destination: str = "https://shop.example.com/spring",
-              **extra: Any) -> Link:
+def make_link(
+    user: Any,
+    slug: str = "acme",
+    destination: str = "https://shop.example.com/spring",
+    **extra: Any,
+) -> Link:
     utm = extra.pop("utm", {})
     return actions.create_link(
         Actor(user=user),
@@ -36,16 +40,31 @@ def make_link(user: Any, slug: str = "acme", destination: str = "https://shop.ex
     )
 
 
-def click(client: Client, link: Link, *, ua: str = BROWSER_UA, ip: str = "203.0.113.7",
-          referrer: str = "", query: str = "") -> Any:
+def click(
+    client: Client,
+    link: Link,
+    *,
+    ua: str = BROWSER_UA,
+    ip: str = "203.0.113.7",
+    referrer: str = "",
+    query: str = "",
+) -> Any:
     headers = {"User-Agent": ua}
     if referrer:
         headers["Referer"] = referrer
     return client.get(f"/l/{link.code}{query}", headers=headers, REMOTE_ADDR=ip)
 
 
-def write(link: Link, at: datetime, *, click_id: str, ip: str = "198.51.100.1",
-          ua: str = BROWSER_UA, ua_class: str = "desktop", referrer: str = "") -> None:
+def write(
+    link: Link,
+    at: datetime,
+    *,
+    click_id: str,
+    ip: str = "198.51.100.1",
+    ua: str = BROWSER_UA,
+    ua_class: str = "desktop",
+    referrer: str = "",
+) -> None:
     """Write one click at a given time through the batch writer (what the flusher calls)."""
     write_clicks(
         [
@@ -66,9 +85,15 @@ def write(link: Link, at: datetime, *, click_id: str, ip: str = "198.51.100.1",
     )
 
 
-def signed_post(client: Client, workspace: Any, body: dict[str, Any], *,
-                secret: str | None = None, timestamp: int | None = None,
-                key: str | None = None) -> Any:
+def signed_post(
+    client: Client,
+    workspace: Any,
+    body: dict[str, Any],
+    *,
+    secret: str | None = None,
+    timestamp: int | None = None,
+    key: str | None = None,
+) -> Any:
     cfg = actions.settings_for(workspace)
     raw = json.dumps(body).encode()
     signature = sign(secret or cfg.conversion_secret, raw, timestamp)

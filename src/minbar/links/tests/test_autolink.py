@@ -19,7 +19,9 @@ from minbar.workspaces.access import access_for
 @pytest.fixture
 def post(world):
     x = Channel.objects.create(workspace=world.acme, network="x", remote_id="1", handle="acme_x")
-    fb = Channel.objects.create(workspace=world.acme, network="facebook", remote_id="2", handle="acme_fb")
+    fb = Channel.objects.create(
+        workspace=world.acme, network="facebook", remote_id="2", handle="acme_fb"
+    )
     post = Post.objects.create(
         workspace=world.acme,
         author=world.alice,
@@ -43,7 +45,10 @@ def test_links_become_the_channels_short_links_with_utm_tags(world, post):
     short = f"http://127.0.0.1:8000/l/{menu.code}"
     assert request.text == f"New menu ({short}). Also {short}!"
     assert (menu.utm_source, menu.utm_medium, menu.utm_campaign, menu.utm_content) == (
-        "x", "social", "ramadan", str(post.pk)
+        "x",
+        "social",
+        "ramadan",
+        str(post.pk),
     )
     assert menu.auto and menu.post == post and menu.created_by == world.alice
     assert request.first_comment.startswith("http") is False and "/l/" in request.first_comment
@@ -82,21 +87,26 @@ def test_a_link_made_by_a_concurrent_worker_is_found_not_duplicated(world, post)
 
 
 def test_a_post_with_tracking_off_goes_out_as_written(world, post):
-    actions.set_post_tracking(Actor(user=world.alice), access_for(world.alice, "acme"), post.pk, False)
+    actions.set_post_tracking(
+        Actor(user=world.alice), access_for(world.alice, "acme"), post.pk, False
+    )
     request = dispatcher.build_request(_target(post, "x"))
     assert request.text == post.text and not Link.objects.exists()
 
 
 def test_a_workspace_with_tracking_off_goes_out_as_written(world, post):
     actions.update_settings(
-        Actor(user=world.alice), access_for(world.alice, "acme"), actions.SettingsInput(auto_apply=False)
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
+        actions.SettingsInput(auto_apply=False),
     )
     assert dispatcher.build_request(_target(post, "x")).text == post.text
 
 
 def test_short_links_already_in_the_text_are_left_alone(world, post):
     link = actions.create_link(
-        Actor(user=world.alice), access_for(world.alice, "acme"),
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
         actions.LinkInput(destination="https://shop.example.com/x"),
     )
     post.text = f"See http://127.0.0.1:8000/l/{link.code}"
@@ -105,7 +115,9 @@ def test_short_links_already_in_the_text_are_left_alone(world, post):
 
 
 def test_a_short_link_that_would_break_the_length_limit_is_not_used(world):
-    channel = Channel.objects.create(workspace=world.acme, network="bluesky", remote_id="3", handle="acme.bsky")
+    channel = Channel.objects.create(
+        workspace=world.acme, network="bluesky", remote_id="3", handle="acme.bsky"
+    )
     text = "x" * 285 + " https://a.co/b"  # 300 characters, Bluesky's limit
     post = Post.objects.create(workspace=world.acme, author=world.alice, text=text)
     Target.objects.create(post=post, channel=channel)
@@ -126,11 +138,17 @@ def test_tracking_never_stops_a_post(world, post, monkeypatch):
 def test_the_composer_toggle_turns_tracking_off_and_on(world):
     client = Client()
     client.force_login(world.alice)
-    channel = Channel.objects.create(workspace=world.acme, network="sandbox", remote_id="9", handle="acme_sb")
+    channel = Channel.objects.create(
+        workspace=world.acme, network="sandbox", remote_id="9", handle="acme_sb"
+    )
     page = client.get("/w/acme/publishing/new/")
     assert b'name="track_links"' in page.content and b"checked" in page.content
-    data = {"text": "Hi https://shop.example.com", "channels": [channel.pk], "when": "draft",
-            "track_links_shown": "1"}
+    data = {
+        "text": "Hi https://shop.example.com",
+        "channels": [channel.pk],
+        "when": "draft",
+        "track_links_shown": "1",
+    }
     response = client.post("/w/acme/publishing/new/", data)
     assert response.status_code == 302, response.content[:500]
     post = Post.objects.get()

@@ -36,7 +36,13 @@ def test_signed_conversion_is_recorded_and_attributed_to_its_click(world, acme_l
     response = signed_post(
         Client(),
         world.acme,
-        {"event": "purchase", "value": "49.90", "currency": "sar", "order_id": "A-1", "click_id": click_id},
+        {
+            "event": "purchase",
+            "value": "49.90",
+            "currency": "sar",
+            "order_id": "A-1",
+            "click_id": click_id,
+        },
     )
     assert response.status_code == 201, response.content
     assert response.json()["attributed"] is True
@@ -48,7 +54,13 @@ def test_signed_conversion_is_recorded_and_attributed_to_its_click(world, acme_l
 
 def test_the_same_order_id_is_counted_once(world, acme_link):
     click_id = _clicked(acme_link)
-    body = {"event": "purchase", "value": "10", "currency": "USD", "order_id": "A-2", "click_ids": [click_id]}
+    body = {
+        "event": "purchase",
+        "value": "10",
+        "currency": "USD",
+        "order_id": "A-2",
+        "click_ids": [click_id],
+    }
     assert signed_post(Client(), world.acme, body).status_code == 201
     time.sleep(1)  # a new timestamp, so this is a new signed request, not a replay
     again = signed_post(Client(), world.acme, body)
@@ -62,9 +74,13 @@ def test_a_replayed_signed_request_is_refused(world, acme_link):
     from minbar.webhooks.signing import sign
 
     headers = {"Minbar-Key": cfg.public_key, "Minbar-Signature": sign(cfg.conversion_secret, raw)}
-    first = Client().post("/api/v1/conversions", data=raw, content_type="application/json", headers=headers)
+    first = Client().post(
+        "/api/v1/conversions", data=raw, content_type="application/json", headers=headers
+    )
     assert first.status_code == 201
-    second = Client().post("/api/v1/conversions", data=raw, content_type="application/json", headers=headers)
+    second = Client().post(
+        "/api/v1/conversions", data=raw, content_type="application/json", headers=headers
+    )
     assert second.status_code == 409
     assert Conversion.objects.count() == 1
 
@@ -140,8 +156,12 @@ def _convert(workspace, click_ids, at, order=""):
     return actions.record_conversion(
         workspace,
         actions.ConversionInput(
-            event="purchase", value=Decimal("5"), currency="USD", order_id=order,
-            click_ids=tuple(click_ids), occurred_at=at,
+            event="purchase",
+            value=Decimal("5"),
+            currency="USD",
+            order_id=order,
+            click_ids=tuple(click_ids),
+            occurred_at=at,
         ),
         source="server",
     ).conversion
@@ -168,13 +188,17 @@ def test_the_last_click_inside_the_window_wins(world, acme_link):
 
 def test_a_custom_window(world, acme_link):
     actions.update_settings(
-        Actor(user=world.alice), access_for(world.alice, "acme"), actions.SettingsInput(attribution_days=30)
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
+        actions.SettingsInput(attribution_days=30),
     )
     now = timezone.now()
     write(acme_link, now - timedelta(days=20), click_id="twenty")
     assert _convert(world.acme, ["twenty"], now).click.click_id == "twenty"
     actions.update_settings(
-        Actor(user=world.alice), access_for(world.alice, "acme"), actions.SettingsInput(attribution_days=1)
+        Actor(user=world.alice),
+        access_for(world.alice, "acme"),
+        actions.SettingsInput(attribution_days=1),
     )
     write(acme_link, now - timedelta(days=2), click_id="two")
     assert _convert(world.acme, ["two"], now).unattributed_reason == "outside_window"
@@ -203,8 +227,12 @@ def test_campaign_is_the_posts_first_tag(world):
     from minbar.channels.models import Channel
     from minbar.publishing.models import Post
 
-    channel = Channel.objects.create(workspace=world.acme, network="sandbox", remote_id="c1", handle="acme")
-    post = Post.objects.create(workspace=world.acme, author=world.alice, text="x", tags=["ramadan", "sale"])
+    channel = Channel.objects.create(
+        workspace=world.acme, network="sandbox", remote_id="c1", handle="acme"
+    )
+    post = Post.objects.create(
+        workspace=world.acme, author=world.alice, text="x", tags=["ramadan", "sale"]
+    )
     from minbar.links.autolink import link_for
 
     link = link_for(post, channel.pk, "sandbox", "https://shop.example.com/")
@@ -221,7 +249,9 @@ def browser_ready(world):
     actions.update_settings(
         Actor(user=world.alice),
         access_for(world.alice, "acme"),
-        actions.SettingsInput(browser_events=["signup"], allowed_origins=["https://shop.example.com"]),
+        actions.SettingsInput(
+            browser_events=["signup"], allowed_origins=["https://shop.example.com"]
+        ),
     )
     return actions.settings_for(world.acme)
 
@@ -235,7 +265,9 @@ def _browser(cfg, body, origin="https://shop.example.com"):
     )
 
 
-def test_browser_conversion_from_an_allowed_origin_with_a_real_click(world, acme_link, browser_ready):
+def test_browser_conversion_from_an_allowed_origin_with_a_real_click(
+    world, acme_link, browser_ready
+):
     click_id = _clicked(acme_link)
     response = _browser(browser_ready, {"event": "signup", "click_ids": [click_id]})
     assert response.status_code == 201, response.content
@@ -245,13 +277,24 @@ def test_browser_conversion_from_an_allowed_origin_with_a_real_click(world, acme
     assert _browser(browser_ready, {"event": "signup", "click_ids": [click_id]}).status_code == 409
 
 
-def test_browser_path_refuses_other_origins_other_events_and_made_up_clicks(world, acme_link, browser_ready):
+def test_browser_path_refuses_other_origins_other_events_and_made_up_clicks(
+    world, acme_link, browser_ready
+):
     click_id = _clicked(acme_link)
-    refused = _browser(browser_ready, {"event": "signup", "click_ids": [click_id]}, origin="https://evil.example")
+    refused = _browser(
+        browser_ready, {"event": "signup", "click_ids": [click_id]}, origin="https://evil.example"
+    )
     assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused
-    assert _browser(browser_ready, {"event": "purchase", "value": "999", "currency": "USD",
-                                    "click_ids": [click_id]}).status_code == 403
-    assert _browser(browser_ready, {"event": "signup", "click_ids": ["madeup123"]}).status_code == 422
+    assert (
+        _browser(
+            browser_ready,
+            {"event": "purchase", "value": "999", "currency": "USD", "click_ids": [click_id]},
+        ).status_code
+        == 403
+    )
+    assert (
+        _browser(browser_ready, {"event": "signup", "click_ids": ["madeup123"]}).status_code == 422
+    )
     assert _browser(browser_ready, {"event": "signup"}).status_code == 422
     assert not Conversion.objects.exists()
 

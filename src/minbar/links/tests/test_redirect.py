@@ -25,7 +25,8 @@ def test_unknown_code_is_404(world):
 
 def test_redirects_at_once_to_the_destination_with_utm_tags_and_a_click_id(world):
     link = make_link(
-        world.alice, utm={"utm_source": "instagram", "utm_medium": "social", "utm_campaign": "spring"}
+        world.alice,
+        utm={"utm_source": "instagram", "utm_medium": "social", "utm_campaign": "spring"},
     )
     response = click(Client(), link)
     assert response.status_code == 302
@@ -47,7 +48,9 @@ def test_no_open_redirect_the_query_string_never_decides_the_target(world):
     for query in ("?url=https://evil.example", "?next=//evil.example", "?destination=javascript:x"):
         response = click(Client(), link, query=query)
         assert urlsplit(response["Location"]).hostname == "shop.example.com"
-    assert "evil" not in click(Client(), link, query="?mb_click=evil")["Location"].split("mb_click")[0]
+    assert (
+        "evil" not in click(Client(), link, query="?mb_click=evil")["Location"].split("mb_click")[0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,7 +111,10 @@ def test_bots_are_redirected_but_not_counted(world):
         (BROWSER_UA, "desktop"),
         (PHONE_UA, "mobile"),
         ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15", "tablet"),
-        ("Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 Chrome/131 Safari/537.36", "tablet"),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 Chrome/131 Safari/537.36",
+            "tablet",
+        ),
         ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) [FBAN/FBIOS;FBAV/450.0]", "mobile"),
         ("Googlebot/2.1 (+http://www.google.com/bot.html)", "bot"),
         ("LinkedInBot/1.0", "bot"),

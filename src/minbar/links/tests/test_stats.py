@@ -47,10 +47,16 @@ def _days(zone: str) -> tuple[datetime, datetime]:
         ("Asia/Kolkata", [1, 4, 2], [1, 3, 2]),  # +05:30: bucketed from raw clicks
     ],
 )
-def test_daily_buckets_in_the_time_zone_asked_for(world, clicks, zone, clicks_per_day, visitors_per_day):
+def test_daily_buckets_in_the_time_zone_asked_for(
+    world, clicks, zone, clicks_per_day, visitors_per_day
+):
     start, end = _days(zone)
     buckets = stats.series(world.acme.pk, start, end, bucket="day", tz=zone)
-    assert [b.start.date().isoformat() for b in buckets] == ["2026-03-07", "2026-03-08", "2026-03-09"]
+    assert [b.start.date().isoformat() for b in buckets] == [
+        "2026-03-07",
+        "2026-03-08",
+        "2026-03-09",
+    ]
     assert all(b.start.hour == 0 and b.start.tzinfo == ZoneInfo(zone) for b in buckets)
     assert [b.totals.clicks for b in buckets] == clicks_per_day
     assert [b.totals.visitors for b in buckets] == visitors_per_day
@@ -86,7 +92,9 @@ def test_hourly_buckets_across_the_end_of_daylight_saving_time(world):
 
 def test_ranges_with_partial_hours_are_exact(world, clicks):
     ws = world.acme.pk
-    everything = stats.totals(ws, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC))
+    everything = stats.totals(
+        ws, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
+    )
     assert everything.clicks == 7 and everything.visitors == 6
     # 20:45 → 04:15: B (21:10) only; A at 20:30 and C at 04:30 fall outside.
     middle = stats.totals(
@@ -94,19 +102,34 @@ def test_ranges_with_partial_hours_are_exact(world, clicks):
     )
     assert (middle.clicks, middle.visitors) == (1, 0)
     # [start, end): a click exactly at the end is left out, one exactly at the start is in.
-    edge = stats.totals(ws, datetime(2026, 3, 9, 3, 59, tzinfo=UTC), datetime(2026, 3, 9, 4, 0, tzinfo=UTC))
+    edge = stats.totals(
+        ws, datetime(2026, 3, 9, 3, 59, tzinfo=UTC), datetime(2026, 3, 9, 4, 0, tzinfo=UTC)
+    )
     assert edge.clicks == 1
 
 
 def test_groups_by_referrer_device_and_link(world, clicks):
     other = make_link(world.alice, destination="https://shop.example.com/b")
-    write(other, datetime(2026, 3, 8, 12, tzinfo=UTC), click_id="M", ip="192.0.2.9", ua=PHONE_UA, ua_class="mobile")
+    write(
+        other,
+        datetime(2026, 3, 8, 12, tzinfo=UTC),
+        click_id="M",
+        ip="192.0.2.9",
+        ua=PHONE_UA,
+        ua_class="mobile",
+    )
     start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
-    by_referrer = {r.key: r.totals.clicks for r in stats.breakdown(world.acme.pk, start, end, by="referrer")}
+    by_referrer = {
+        r.key: r.totals.clicks for r in stats.breakdown(world.acme.pk, start, end, by="referrer")
+    }
     assert by_referrer == {"": 6, "t.co": 2}
-    by_device = {r.key: r.totals.clicks for r in stats.breakdown(world.acme.pk, start, end, by="ua_class")}
+    by_device = {
+        r.key: r.totals.clicks for r in stats.breakdown(world.acme.pk, start, end, by="ua_class")
+    }
     assert by_device == {"desktop": 7, "mobile": 1}
-    by_link = [(r.key, r.totals.clicks) for r in stats.breakdown(world.acme.pk, start, end, by="link")]
+    by_link = [
+        (r.key, r.totals.clicks) for r in stats.breakdown(world.acme.pk, start, end, by="link")
+    ]
     assert by_link == [(clicks.pk, 7), (other.pk, 1)]
     with pytest.raises(ValueError):
         stats.breakdown(world.acme.pk, start, end, by="colour")
@@ -118,7 +141,9 @@ def test_groups_by_channel_post_tag_and_campaign_with_conversions(world):
     from minbar.publishing.models import Post
 
     x = Channel.objects.create(workspace=world.acme, network="x", remote_id="1", handle="acme_x")
-    fb = Channel.objects.create(workspace=world.acme, network="facebook", remote_id="2", handle="acme_fb")
+    fb = Channel.objects.create(
+        workspace=world.acme, network="facebook", remote_id="2", handle="acme_fb"
+    )
     sale = Post.objects.create(workspace=world.acme, text="a", tags=["sale", "spring"])
     plain = Post.objects.create(workspace=world.acme, text="b", tags=[])
     on_x = link_for(sale, x.pk, "x", "https://shop.example.com/")
@@ -129,20 +154,34 @@ def test_groups_by_channel_post_tag_and_campaign_with_conversions(world):
         write(link, at + timedelta(minutes=n), click_id=f"k{n}", ip=f"192.0.2.{n}")
     actions.record_conversion(
         world.acme,
-        actions.ConversionInput("purchase", Decimal("20"), "USD", "o1", ("k0",), at + timedelta(hours=1)),
+        actions.ConversionInput(
+            "purchase", Decimal("20"), "USD", "o1", ("k0",), at + timedelta(hours=1)
+        ),
         source="server",
     )
     start, end = at - timedelta(days=1), at + timedelta(days=1)
     ws = world.acme.pk
-    channel = {r.key: (r.totals.clicks, r.totals.conversions) for r in stats.breakdown(ws, start, end, by="channel")}
+    channel = {
+        r.key: (r.totals.clicks, r.totals.conversions)
+        for r in stats.breakdown(ws, start, end, by="channel")
+    }
     assert channel == {x.pk: (3, 1), fb.pk: (1, 0)}
     post = {r.key: r.totals.clicks for r in stats.breakdown(ws, start, end, by="post")}
     assert post == {sale.pk: 3, plain.pk: 1}
-    tag = {r.key: (r.totals.clicks, r.totals.revenue) for r in stats.breakdown(ws, start, end, by="tag")}
-    assert tag == {"sale": (3, {"USD": Decimal("20.00")}), "spring": (3, {"USD": Decimal("20.00")}), "": (1, {})}
+    tag = {
+        r.key: (r.totals.clicks, r.totals.revenue)
+        for r in stats.breakdown(ws, start, end, by="tag")
+    }
+    assert tag == {
+        "sale": (3, {"USD": Decimal("20.00")}),
+        "spring": (3, {"USD": Decimal("20.00")}),
+        "": (1, {}),
+    }
     campaign = {r.key: r.totals.clicks for r in stats.breakdown(ws, start, end, by="campaign")}
     assert campaign == {"sale": 3, "": 1}
-    assert on_x.utm_source == "x" and on_x.utm_medium == "social" and on_x.utm_content == str(sale.pk)
+    assert (
+        on_x.utm_source == "x" and on_x.utm_medium == "social" and on_x.utm_content == str(sale.pk)
+    )
 
 
 def test_conversions_and_revenue_are_bucketed_in_the_zone(world):
@@ -160,7 +199,10 @@ def test_conversions_and_revenue_are_bucketed_in_the_zone(world):
             source="server",
         )
     buckets = stats.series(
-        world.acme.pk, datetime(2026, 3, 7, tzinfo=riyadh), datetime(2026, 3, 9, tzinfo=riyadh), tz=riyadh
+        world.acme.pk,
+        datetime(2026, 3, 7, tzinfo=riyadh),
+        datetime(2026, 3, 9, tzinfo=riyadh),
+        tz=riyadh,
     )
     assert [b.totals.conversions for b in buckets] == [1, 2]
     assert buckets[0].totals.revenue == {"SAR": Decimal("5.00")}
@@ -175,16 +217,25 @@ def test_per_contact_totals_for_referral_links(world):
     sara = Contact.objects.create(workspace=world.acme, network="x", remote_id="s", handle="@sara")
     omar = Contact.objects.create(workspace=world.acme, network="x", remote_id="o", handle="@omar")
     access = access_for(world.alice, "acme")
-    sara_link = actions.referral_link(Actor(user=world.alice), access, sara.pk, "https://shop.example.com/")
-    assert actions.referral_link(Actor(user=world.alice), access, sara.pk, "https://shop.example.com/") == sara_link
-    omar_link = actions.referral_link(Actor(user=world.alice), access, omar.pk, "https://shop.example.com/")
+    sara_link = actions.referral_link(
+        Actor(user=world.alice), access, sara.pk, "https://shop.example.com/"
+    )
+    assert (
+        actions.referral_link(Actor(user=world.alice), access, sara.pk, "https://shop.example.com/")
+        == sara_link
+    )
+    omar_link = actions.referral_link(
+        Actor(user=world.alice), access, omar.pk, "https://shop.example.com/"
+    )
     at = datetime(2026, 6, 1, 9, tzinfo=UTC)
     for n in range(3):
         write(sara_link, at + timedelta(minutes=n), click_id=f"s{n}", ip=f"192.0.2.{n}")
     write(omar_link, at, click_id="o0", ip="192.0.2.50")
     actions.record_conversion(
         world.acme,
-        actions.ConversionInput("purchase", Decimal("30"), "SAR", "r1", ("s2",), at + timedelta(days=1)),
+        actions.ConversionInput(
+            "purchase", Decimal("30"), "SAR", "r1", ("s2",), at + timedelta(days=1)
+        ),
         source="server",
     )
     totals = stats.contact_totals(world.acme.pk)
