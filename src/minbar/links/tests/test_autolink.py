@@ -63,7 +63,8 @@ def test_each_channel_gets_its_own_links_and_its_variant_link(world, post):
     dispatcher.build_request(_target(post, "x"))
     fb_request = dispatcher.build_request(_target(post, "facebook"))
     fb_only = Link.objects.get(destination="https://shop.example.com/fb-only")
-    assert fb_only.channel.network == "facebook" and fb_request.link.endswith(fb_only.code)
+    assert fb_only.channel is not None and fb_only.channel.network == "facebook"
+    assert fb_request.link.endswith(fb_only.code)
     assert Link.objects.filter(destination="https://shop.example.com/menu").count() == 2
 
 

@@ -1,4 +1,4 @@
-"""Conversions: signed server calls, replays, dedupe by order id, attribution windows, browser path."""
+"""Conversions: signed server calls, replays, dedupe by order id, windows, the browser path."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime
 
@@ -118,7 +119,7 @@ def test_recompute_rebuilds_the_rollups_from_raw_clicks(world):
     client = Client()
     for n in range(6):
         click(client, link, ip=f"203.0.113.{n % 2}")
-    for n in range(3):
+    for _bot in range(3):
         click(client, link, ua="Twitterbot/1.0")
     recorder.flush()
     day = ClickDay.objects.get()
@@ -130,3 +131,25 @@ def test_recompute_rebuilds_the_rollups_from_raw_clicks(world):
     day = ClickDay.objects.get()  # rebuilt
     assert (day.clicks, day.visitors, day.bots) == before == (6, 2, 3)
     assert Click.objects.filter(first_of_day=True).count() == 2
+
+
+def test_the_rollup_command_and_the_salt_purge(world):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+
+    from minbar.links.models import VisitorSalt
+    from minbar.links.rollups import forget_old_salts, visitor_hash
+
+    link = make_link(world.alice)
+    click(Client(), link)
+    recorder.flush()
+    ClickDay.objects.update(clicks=0)
+    call_command("links_rollup", "--days", "1", stdout=io.StringIO())
+    assert ClickDay.objects.get().clicks == 1
+    today = datetime.now(UTC).date()
+    old = today - timedelta(days=3)
+    same = visitor_hash("192.0.2.1", "ua", old)
+    assert same == visitor_hash("192.0.2.1", "ua", old) != visitor_hash("192.0.2.1", "ua", today)
+    assert forget_old_salts(today) == 1
+    assert not VisitorSalt.objects.filter(day=old).exists()
