@@ -143,13 +143,16 @@ def main() -> None:
         MINBAR_LINKS_BENCH_URL="1",
         MINBAR_LOG_LEVEL="WARNING",
     )
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     print(f"database: SQLite in {data_dir}; server: minbar serve (waitress, 8 threads), no worker")
     minbar(env, "migrate", "-v", "0")
     code = minbar(env, "shell", "-c", MAKE_LINK).strip().rsplit("CODE=", 1)[-1]
     log = (data_dir / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "minbar", "serve", "--no-migrate", "--no-worker", "--port", str(port)],
+        [sys.executable, "-m", "minbar", "serve", "--no-migrate", "--no-worker"]
+        + ["--port", str(port)],
         env=env,
         cwd=ROOT,
         stdout=log,

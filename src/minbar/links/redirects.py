@@ -38,6 +38,9 @@ class Resolved:
     post_id: int | None
     contact_id: int | None
     target: str  # destination with its UTM tags
+    # The target split where the click id goes: before any #fragment, after the query.
+    click_prefix: str = ""
+    fragment: str = ""
 
 
 _cache: dict[str, tuple[float, Resolved | None]] = {}
@@ -69,15 +72,21 @@ def resolve(code: str) -> Resolved | None:
     )
     resolved = None
     if link is not None:
+        target = urls_util.tagged_url(
+            link.destination, {f: getattr(link, f) for f in urls_util.UTM_FIELDS}
+        )
+        # The destination's own mb_click (if any) is dropped: each click brings its own.
+        base, _hash, fragment = urls_util.with_params(target, {}).partition("#")
+        base = urls_util.without_param(base, urls_util.CLICK_PARAM)
         resolved = Resolved(
             link_id=link.pk,
             workspace_id=link.workspace_id,
             channel_id=link.channel_id,
             post_id=link.post_id,
             contact_id=link.contact_id,
-            target=urls_util.tagged_url(
-                link.destination, {f: getattr(link, f) for f in urls_util.UTM_FIELDS}
-            ),
+            target=target,
+            click_prefix=base + ("&" if "?" in base else "?") + urls_util.CLICK_PARAM + "=",
+            fragment="#" + fragment if _hash else "",
         )
     with _cache_lock:
         if len(_cache) >= CACHE_SIZE:
@@ -127,9 +136,8 @@ def follow(request: HttpRequest, code: str) -> HttpResponse:
                 referrer_host=_referrer_host(request),
             )
         )
-    target = found.target
-    if click_id:
-        target = urls_util.with_params(target, {urls_util.CLICK_PARAM: click_id})
+    # The click id is URL-safe (token_urlsafe): appended as it is.
+    target = found.click_prefix + click_id + found.fragment if click_id else found.target
     response = ShortRedirect(target)
     # Every click must reach Minbar, not a browser's or proxy's cache.
     response["Cache-Control"] = "private, no-store"

@@ -68,7 +68,9 @@ class Totals:
     def add_conversions(self, count: int, currency: str, value: Decimal | None) -> None:
         self.conversions += int(count or 0)
         if currency and value is not None:
-            self.revenue[currency] = self.revenue.get(currency, Decimal("0")) + value
+            # SQLite sums decimals as floats: back to cents.
+            cents = Decimal(value).quantize(Decimal("0.01"))
+            self.revenue[currency] = self.revenue.get(currency, Decimal("0.00")) + cents
 
     @property
     def conversion_rate(self) -> float | None:

@@ -47,6 +47,12 @@ def with_params(url: str, params: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def without_param(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def tagged_url(destination: str, utm: dict[str, str]) -> str:
     """The destination with its UTM tags: what the redirect sends people to."""
     return with_params(destination, {k: utm.get(k, "") for k in UTM_FIELDS})

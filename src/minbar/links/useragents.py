@@ -9,6 +9,7 @@ that is posted), uptime monitors, and HTTP libraries and command-line tools
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from minbar.links.models import UaClass
 
@@ -82,8 +83,9 @@ _MOBILE = re.compile(r"mobi|iphone|ipod|android|blackberry|opera mini|iemobile|w
 _DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux|cros")
 
 
+@lru_cache(maxsize=4096)
 def classify(user_agent: str) -> str:
-    """``bot``, ``tablet``, ``mobile``, ``desktop`` or ``other``."""
+    """``bot``, ``tablet``, ``mobile``, ``desktop`` or ``other`` (cached: agents repeat)."""
     ua = (user_agent or "").strip().lower()
     if not ua or _BOT.search(ua):
         return BOT

@@ -158,3 +158,12 @@ def test_head_requests_redirect_without_a_click(world):
     response = Client().head(f"/l/{link.code}", headers={"User-Agent": BROWSER_UA})
     assert response.status_code == 302
     assert recorder.recorder.pending() == 0
+
+
+def test_the_click_id_goes_before_a_fragment_and_replaces_a_stored_one(world):
+    link = make_link(world.alice, destination="https://shop.example.com/p?mb_click=old&a=1#reviews")
+    location = click(Client(), link)["Location"]
+    base, _hash, fragment = location.partition("#")
+    assert fragment == "reviews"
+    query = parse_qs(urlsplit(base).query)
+    assert query["a"] == ["1"] and len(query["mb_click"]) == 1 and query["mb_click"][0] != "old"
