@@ -151,8 +151,13 @@ def main() -> None:
     code = minbar(env, "shell", "-c", MAKE_LINK).strip().rsplit("CODE=", 1)[-1]
     log = (data_dir / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "minbar", "serve", "--no-migrate", "--no-worker"]
-        + ["--port", str(port)],
+        [
+            *[sys.executable, "-m", "minbar", "serve"],
+            "--no-migrate",
+            "--no-worker",
+            "--port",
+            str(port),
+        ],
         env=env,
         cwd=ROOT,
         stdout=log,
