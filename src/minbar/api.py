@@ -200,6 +200,8 @@ def register_routers() -> None:
     from minbar.audit.api import router as audit_router
     from minbar.channels.api import router as channels_router
     from minbar.inbox.api import router as inbox_router
+    from minbar.links.api import collect_router as conversions_router
+    from minbar.links.api import router as links_router
     from minbar.media.api import router as media_router
     from minbar.publishing.api import router as publishing_router
     from minbar.webhooks.api import router as webhooks_router
@@ -214,6 +216,8 @@ def register_routers() -> None:
     api.add_router("/workspaces", inbox_router)
 
     api.add_router("/workspaces", webhooks_router)
+    api.add_router("/workspaces", links_router)
+    api.add_router("/conversions", conversions_router)
 
 
 register_routers()

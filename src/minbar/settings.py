@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "minbar.media",
     "minbar.inbox",
     "minbar.webhooks",
+    "minbar.links",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,15 @@ MINBAR_INBOX_BACKFILL_DAYS = _env_int("MINBAR_INBOX_BACKFILL_DAYS", 7)
 MINBAR_WEBHOOK_TIMEOUT = _env_int("MINBAR_WEBHOOK_TIMEOUT", 10)
 MINBAR_WEBHOOK_DISABLE_AFTER_DAYS = _env_int("MINBAR_WEBHOOK_DISABLE_AFTER_DAYS", 3)
 MINBAR_WEBHOOK_DISABLE_AFTER_FAILED = _env_int("MINBAR_WEBHOOK_DISABLE_AFTER_FAILED", 5)
+
+# Short links and click recording (docs/links.md).
+MINBAR_LINKS_PATH = os.environ.get("MINBAR_LINKS_PATH", "").strip().strip("/") or "l"
+MINBAR_LINKS_FLUSH_SECONDS = _env_int("MINBAR_LINKS_FLUSH_MS", 1000) / 1000
+MINBAR_LINKS_FLUSH_CLICKS = _env_int("MINBAR_LINKS_FLUSH_CLICKS", 500)
+# Tests write buffered clicks themselves (recorder.flush) instead of a thread.
+MINBAR_LINKS_BACKGROUND_FLUSH = not TESTING
+# A bare redirect view at /_bench/bare-redirect for bench/links.py; never in production.
+MINBAR_LINKS_BENCH_URL = os.environ.get("MINBAR_LINKS_BENCH_URL", "") == "1"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]

@@ -19,5 +19,7 @@ urlpatterns = [
     path("", include("minbar.inbox.urls")),
     path("", include("minbar.notifications.urls")),
     path("", include("minbar.webhooks.urls")),
+    path("", include("minbar.links.urls")),
+    path("", include(("minbar.links.redirect_urls", "short"))),
     path("", include("minbar.core.urls")),
 ]

@@ -359,6 +359,10 @@ def seed_demo() -> DemoCredentials:
     )
     _plan_a_week(users)
     _set_up_inbox(users)
+    from minbar.links.demo import seed_demo_links
+
+    # The sandbox posts' links become tracked short links with visitors and sales.
+    seed_demo_links()
     creds = DemoCredentials(
         username=OWNER,
         password=password,

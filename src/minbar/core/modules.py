@@ -133,6 +133,7 @@ MODULES: tuple[Module, ...] = (
         ),
         perm=Perm.VIEW_ANALYTICS,
         icon="link",
+        url_name="links:list",
     ),
     Module(
         key="media",

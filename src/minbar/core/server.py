@@ -13,6 +13,23 @@ from huey.consumer import Consumer
 
 logger = logging.getLogger("minbar.server")
 
+# Run after the web server has stopped taking requests (e.g. writing buffered clicks).
+_shutdown_hooks: list[Callable[[], object]] = []
+
+
+def on_shutdown(hook: Callable[[], object]) -> None:
+    """Register ``hook`` to run when ``minbar serve`` stops cleanly (Ctrl-C, SIGTERM)."""
+    if hook not in _shutdown_hooks:
+        _shutdown_hooks.append(hook)
+
+
+def run_shutdown_hooks() -> None:
+    for hook in list(_shutdown_hooks):
+        try:
+            hook()
+        except Exception:
+            logger.exception("shutdown hook %r failed", hook)
+
 
 class EmbeddedConsumer(Consumer):
     """A Huey consumer that leaves signal handling to the web server's process."""
@@ -60,6 +77,7 @@ def run_wsgi(
     finally:
         if on_stop is not None:
             on_stop()
+        run_shutdown_hooks()
         print(stopped, flush=True)
 
 

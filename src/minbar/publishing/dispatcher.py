@@ -684,12 +684,14 @@ def _wait_for_limit(target: Target, verdict: limits.Verdict, moment: datetime) -
 def build_request(target: Target) -> PostRequest:
     """What the connector sends: the target's effective content and its idempotency key.
 
+    Links in it are tracked short links unless the post or workspace turned that off.
     Media is prepared for the channel by ``target_media`` (converted, resized, cached).
     """
+    from minbar.links.autolink import tracked_request
     from minbar.publishing.target_media import media_items
 
     media = media_items(target)
-    return PostRequest(
+    request = PostRequest(
         text=target.effective_text,
         media=tuple(media),
         link=target.effective_link,
@@ -697,6 +699,8 @@ def build_request(target: Target) -> PostRequest:
         first_comment=target.effective_first_comment,
         idempotency_key=target.idempotency_key,
     )
+    # Links become the channel's tracked short links (minbar.links.autolink).
+    return tracked_request(target, request)
 
 
 def _connector(channel: Channel) -> Any:

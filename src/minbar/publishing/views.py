@@ -22,6 +22,8 @@ from minbar.accounts.models import User
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput, NotFound
+from minbar.core.writes import write_transaction
+from minbar.links.actions import set_post_tracking
 from minbar.media import actions as media_actions
 from minbar.media import queries as media_queries
 from minbar.media.actions import UploadRefused
@@ -211,10 +213,15 @@ def compose(
         original = post
         try:
             post_input = post_input_from(request.POST, _zone(request, access))
-            if post is None:
-                post = actions.create_post(actor, access, post_input)
-            else:
-                post = actions.update_post(actor, access, post.pk, post_input)
+            # One transaction: a post sent at once is dispatched after its toggle is saved.
+            with write_transaction():
+                if post is None:
+                    post = actions.create_post(actor, access, post_input)
+                else:
+                    post = actions.update_post(actor, access, post.pk, post_input)
+                if request.POST.get("track_links_shown"):  # the "Track links" toggle
+                    track = bool(request.POST.get("track_links"))
+                    set_post_tracking(actor, access, post.pk, track)
             autosave.forget(user, access.workspace, original)
         except ActionError as exc:
             context = _compose_context(access, post, request.POST) | {

@@ -23,6 +23,7 @@ from minbar.audit.actions import record
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.inbox.models import Contact, Item, Reply
+from minbar.links.models import Link
 from minbar.media.actions import upload as media_upload
 from minbar.publishing.models import Post, Target
 from minbar.webhooks.events import emit
@@ -44,6 +45,7 @@ SECRET_MARKERS = (
     "acme-secret-comment",
     "acme-secret-reply",
     "acme-secret-webhook",
+    "acme-secret-link",
 )
 
 
@@ -116,7 +118,15 @@ def acme_objects(world):
         events=["all"],
     )
     (webhook_delivery,) = emit(world.acme, "post.failed", {"text": "acme-secret-post"})
+    link = Link.objects.create(
+        workspace=world.acme,
+        code="acmeLnk",
+        destination="https://acme.example/",
+        title="acme-secret-link",
+    )
     return {
+        "link": link,
+        "contact": contact,
         "item": item,
         "endpoint": endpoint,
         "delivery": webhook_delivery,
@@ -155,6 +165,9 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "uidb64": "MQ",
         "path": "x",
         "filename": "x.jpg",
+        "link_id": str(acme_objects["link"].pk),
+        "fmt": "png",
+        "code": "nosuch1",
     }
     checked = 0
     for route, _pattern in _walk(get_resolver().url_patterns):
@@ -203,6 +216,8 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "target_id": str(acme_objects["target"].pk),
         "endpoint_id": str(acme_objects["endpoint"].pk),
         "delivery_id": str(acme_objects["delivery"].pk),
+        "link_id": str(acme_objects["link"].pk),
+        "contact_id": str(acme_objects["contact"].pk),
     }
     operations = _api_operations(client, headers)
     assert len(operations) >= 10
