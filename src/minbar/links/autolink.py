@@ -106,6 +106,10 @@ def _tracked(target: Target, request: PostRequest) -> PostRequest:
     from minbar.publishing import limits
     from minbar.publishing.validation import text_length
 
+    if not request.link and not any(
+        _URL.search(piece) for piece in (request.text, request.first_comment, *request.thread)
+    ):
+        return request  # nothing to track: no query on the dispatcher's busiest path
     post = target.post
     cfg = settings_for(post.workspace)
     if not cfg.auto_apply or not post_tracked(post.pk):
