@@ -46,7 +46,8 @@ class Offered:
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS.get(self.choice.kind, ""))
+        # A known kind in the user's words; a connector's own (translated) word otherwise.
+        return str(KIND_LABELS.get(self.choice.kind, self.choice.kind))
 
 
 def choices_of(channel: Channel) -> list[AccountChoice]:

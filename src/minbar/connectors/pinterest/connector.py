@@ -575,12 +575,17 @@ def _destination_data(destination: boards.Destination | None) -> dict[str, str]:
 
 
 def _with_destination(info: AccountInfo, destination: boards.Destination | None) -> AccountInfo:
-    """The account, named with the board its Pins go to (shown in channel lists)."""
+    """The account as one channel per board: named and identified by the board its Pins go to.
+
+    Each board (or section) is a channel of its own, as in Buffer and Hootsuite:
+    its id is the board's choice id, so the channels app's picker knows which
+    boards are already connected; the Pinterest user id stays in the credentials.
+    """
     if destination is None or not destination.label:
         return info
     name = info.display_name or info.handle
     return AccountInfo(
-        remote_id=info.remote_id,
+        remote_id=destination.choice_id,
         handle=info.handle,
         display_name=f"{name} · {destination.label}",
         avatar_url=info.avatar_url,

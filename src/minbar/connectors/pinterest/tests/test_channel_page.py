@@ -28,8 +28,10 @@ def test_connecting_through_the_pages_then_publishing_to_the_first_board(
     answer = fake.approve(start["Location"], user)
     back = client.get("/channels/oauth/callback/", answer)
     channel = Channel.objects.get(workspace=world.acme, network="pinterest")
-    assert back["Location"] == f"/w/acme/channels/{channel.pk}/"
-    assert channel.remote_id == user.id
+    # Every board is offered as a channel of its own, right after signing in.
+    assert back["Location"] == f"/w/acme/channels/{channel.pk}/accounts/"
+    assert channel.remote_id == board["id"]
+    assert channel.get_credentials().data["user_id"] == user.id
     assert channel.name == f"{user.business_name} · Spring"
     stored = channel.get_credentials()
     assert stored.secrets["refresh_token"].startswith("pinr_")

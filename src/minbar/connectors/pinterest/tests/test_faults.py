@@ -46,7 +46,8 @@ def test_a_rate_limit_reset_header_is_read_and_without_one_minbar_waits_a_minute
 
 def test_limits_are_counted_per_category(fake: FakePinterest, brand: Connected) -> None:
     fake.limits["org_write"] = 0
-    assert brand.connector.verify().remote_id == brand.user.id  # reading still works
+    # reading still works: the channel is the account's first board
+    assert brand.connector.verify().remote_id == brand.result.account.remote_id
 
 
 def test_a_429_for_spam_is_rejected_not_retried(

@@ -84,7 +84,9 @@ def test_sign_in_connects_the_account_with_its_first_board_and_offers_the_others
     brand: Connected,
 ) -> None:
     result, user, boards = brand.result, brand.user, brand.boards
-    assert result.account.remote_id == user.id
+    # One channel per board: the first board is this channel; the user id is kept aside.
+    assert result.account.remote_id != user.id
+    assert result.credentials.data["user_id"] == user.id
     assert result.account.handle == user.username
     assert result.account.display_name == f"{user.business_name} · Recipes"
     assert result.account.url == f"https://www.pinterest.com/{user.username}/"
@@ -112,7 +114,7 @@ def test_choosing_a_section_sends_later_pins_there(
     chosen = brand.result.choices[0]
     connector = FastPinterest(credentials=brand.result.credentials)
     result = connector.connect_choice(chosen.remote_id)
-    assert result.account.remote_id == brand.user.id  # the same channel, another destination
+    assert result.account.remote_id == chosen.remote_id  # a channel of its own
     assert result.account.display_name.endswith("Recipes \u203a Desserts")
     assert result.credentials.data["section_id"] == brand.boards["desserts"]["id"]
     pin = FastPinterest(credentials=result.credentials).publish(
@@ -211,7 +213,7 @@ def test_a_refused_access_token_is_refreshed_once_and_saved(
 ) -> None:
     fake.expire_access_tokens()  # Pinterest refuses it though Minbar thinks it is valid
     account = brand.connector.verify()
-    assert account.remote_id == brand.user.id
+    assert account.remote_id == brand.result.account.remote_id
     assert brand.saved, "the refreshed tokens were not handed to the channel"
     assert (
         brand.saved[-1].secrets["access_token"] != brand.result.credentials.secrets["access_token"]
