@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from minbar.api import ErrorOut, Page, api_access, api_actor
-from minbar.channels import actions
+from minbar.channels import actions, choices
 from minbar.channels.models import Channel
 from minbar.core.errors import NotAllowed, NotFound
 from minbar.workspaces.roles import Perm
@@ -179,3 +179,49 @@ def remove_channel(request: HttpRequest, slug: str, channel_id: int) -> Status:
     access = api_access(request, slug)
     actions.disconnect(api_actor(request), access, channel_id)
     return Status(204, None)
+
+
+class AccountChoiceOut(Schema):
+    remote_id: str
+    name: str
+    kind: str
+    detail: str
+    channel_id: int | None  # the channel already connected for it in this workspace
+
+
+class AccountChoicesIn(Schema):
+    remote_ids: list[str]
+
+
+@router.get(
+    "/workspaces/{slug}/channels/{channel_id}/account-choices",
+    response={200: list[AccountChoiceOut], 404: ErrorOut},
+    summary="Other accounts this channel's sign-in can act for (Pages, organizations, boards)",
+)
+def list_account_choices(
+    request: HttpRequest, slug: str, channel_id: int
+) -> list[dict[str, object]]:
+    channel = _channel(request, slug, channel_id)
+    return [
+        {
+            "remote_id": item.choice.remote_id,
+            "name": item.choice.name,
+            "kind": item.choice.kind,
+            "detail": item.choice.detail,
+            "channel_id": item.channel.pk if item.channel else None,
+        }
+        for item in choices.offered(channel)
+    ]
+
+
+@router.post(
+    "/workspaces/{slug}/channels/{channel_id}/account-choices",
+    response={201: list[ChannelOut], 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Connect some of those accounts as channels of their own",
+)
+def connect_account_choices(
+    request: HttpRequest, slug: str, channel_id: int, payload: AccountChoicesIn
+) -> Status:
+    access = api_access(request, slug)
+    made = choices.connect_choices(api_actor(request), access, channel_id, payload.remote_ids)
+    return Status(201, made)

@@ -85,3 +85,23 @@ def test_member_cannot_pick_and_outsider_gets_404(world):
     outsider.force_login(world.charlie)
     assert outsider.get(url).status_code == 404
     assert Channel.objects.filter(workspace=world.acme).count() == 1
+
+
+def test_api_lists_and_connects_the_offered_accounts(world):
+    from minbar.accounts.actions import create_api_token
+    from minbar.core.actor import Actor
+
+    owner = Client()
+    owner.force_login(world.alice)
+    channel = _sign_in(owner)
+    secret = create_api_token(Actor.system(), world.alice, world.acme, name="t").secret
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    url = f"/api/v1/workspaces/acme/channels/{channel.pk}/account-choices"
+    listed = api.get(url).json()
+    assert [c["remote_id"] for c in listed] == ["p-1", "p-2", "p-gone"]
+    assert all(c["channel_id"] is None for c in listed)
+    made = api.post(url, {"remote_ids": ["p-2"]}, content_type="application/json")
+    assert made.status_code == 201 and made.json()[0]["handle"] == "أكمي جدة"
+    refused = api.post(url, {"remote_ids": ["nope"]}, content_type="application/json")
+    assert refused.status_code == 422
+    assert api.get(url).json()[1]["channel_id"] == made.json()[0]["id"]
