@@ -85,7 +85,7 @@ def list_networks(request: HttpRequest) -> list[dict[str, object]]:
         rows.append(
             {
                 "network": caps.network,
-                "label": caps.label,
+                "label": str(caps.label),
                 "auth": caps.auth.value,
                 "needs_server_url": caps.needs_server_url,
                 "default_server_url": caps.default_server_url,
@@ -190,7 +190,7 @@ class AccountChoiceOut(Schema):
 
 
 class AccountChoicesIn(Schema):
-    remote_ids: list[str]
+    remote_ids: list[str] = []  # empty: refused by the action with a clear message
 
 
 @router.get(
