@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("minbar.inbox.urls")),
     path("", include("minbar.notifications.urls")),
     path("", include("minbar.webhooks.urls")),
+    path("", include("minbar.analytics.urls")),
     path("", include("minbar.core.urls")),
 ]
