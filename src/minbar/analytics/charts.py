@@ -38,18 +38,23 @@ def signed_percent(value: float | None) -> str:
     return sign + percent(abs(value), 0)
 
 
+def coordinate(value: float) -> str:
+    """SVG coordinates are never localized (a dot, never the Arabic decimal separator)."""
+    return f"{value:.1f}"
+
+
 @dataclass(frozen=True)
 class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
+    x: str
+    y: str
+    width: str
+    height: str
     title: str
 
 
 @dataclass(frozen=True)
 class Tick:
-    x: float
+    x: str
     label: str
     anchor: str
 
@@ -69,13 +74,13 @@ def bars(
         x = i * slot
         width = max(1.0, slot - 2)
         if rtl:
-            x = WIDTH - x - width
+            x = WIDTH - (i + 1) * slot  # mirrored slot, the gap on the other side
         shapes.append(
             Bar(
-                x=round(x, 1),
-                y=round(PLOT - height, 1),
-                width=round(width, 1),
-                height=height,
+                x=coordinate(x),
+                y=coordinate(PLOT - height),
+                width=coordinate(width),
+                height=coordinate(height),
                 title=f"{formats.date_format(day, 'SHORT_DATE_FORMAT')}: {number(value)}",
             )
         )
@@ -92,7 +97,7 @@ def bars(
                 anchor = "start" if rtl else "end"
             ticks.append(
                 Tick(
-                    round(x, 1),
+                    coordinate(x),
                     str(formats.date_format(days[index], "MONTH_DAY_FORMAT")),
                     anchor,
                 )
@@ -110,8 +115,8 @@ def bars(
 
 @dataclass(frozen=True)
 class Cell:
-    x: float
-    y: float
+    x: str
+    y: str
     level: int  # 0 (none) to 4 (busiest)
     title: str
 
@@ -129,21 +134,24 @@ def heatmap(
             level = 0 if not value or not peak else min(4, 1 + int(4 * value / (peak + 1)))
             cells.append(
                 Cell(
-                    x=(0 if rtl else left) + column * size,
-                    y=top + weekday * size,
+                    x=coordinate((0 if rtl else left) + column * size),
+                    y=coordinate(top + weekday * size),
                     level=level,
                     title=_("%(day)s, %(hour)s:00: %(n)s engagements")
                     % {"day": day_names[weekday], "hour": f"{hour:02d}", "n": number(value)},
                 )
             )
     hours = [
-        {"x": (0 if rtl else left) + (23 - h if rtl else h) * size + size / 2, "label": f"{h:02d}"}
+        {
+            "x": coordinate((0 if rtl else left) + (23 - h if rtl else h) * size + size / 2),
+            "label": f"{h:02d}",
+        }
         for h in range(0, 24, 3)
     ]
     rows = [
         {
-            "y": top + i * size + size * 0.7,
-            "x": 24 * size + 6 if rtl else left - 6,
+            "y": coordinate(top + i * size + size * 0.7),
+            "x": coordinate(24 * size + 6 if rtl else left - 6),
             "label": name,
         }
         for i, name in enumerate(day_names)

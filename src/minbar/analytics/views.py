@@ -158,8 +158,8 @@ def _context(
         {
             "label": kpi_label(step.key),
             "value": charts.number(step.value),
-            "width": width,
-            "x": 0 if width is None or not rtl else round(100 - width, 1),
+            "width": None if width is None else charts.coordinate(width),
+            "x": charts.coordinate(0 if width is None or not rtl else 100 - width),
             "note": step.unavailable or not_provided(step.missing),
         }
         for step, width in zip(result.funnel, funnel_widths, strict=True)

@@ -235,7 +235,13 @@ def test_sandbox_counters_grow_as_its_audience_reacts(world, monkeypatch):
         Actor(user=world.alice),
         access_for(world.alice, "acme"),
         "sandbox",
-        {"name": "Acme Busy", "flavour": "facebook", "speed": "0", "audience_size": "3000", "seed": "42"},
+        {
+            "name": "Acme Busy",
+            "flavour": "facebook",
+            "speed": "0",
+            "audience_size": "3000",
+            "seed": "42",
+        },
     )
     out = connector_for(channel).publish(
         PostRequest(text="Iced latte is back! Which flavour next? https://acme.example #coffee")

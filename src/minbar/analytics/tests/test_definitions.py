@@ -13,7 +13,8 @@ from minbar.connectors.sandbox import CONNECTOR as Sandbox
 def test_engagements_add_every_engagement_counter_the_network_gives():
     # 10 likes + 3 comments + 2 shares + 1 quote + 4 saves + 5 clicks = 25
     values = {"likes": 10, "comments": 3, "shares": 2, "quotes": 1, "saves": 4, "clicks": 5}
-    assert d.engagements({**values, "impressions": 900, "reach": 700, "video_views": 50}) == 25
+    extra = {"impressions": 900, "reach": 700, "video_views": 50}
+    assert d.engagements({**values, **extra}) == 25
 
 
 def test_engagements_of_a_network_without_engagement_counters_are_not_provided_not_zero():

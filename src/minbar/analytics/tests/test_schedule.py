@@ -19,7 +19,8 @@ def test_the_default_plan():
 
 def test_each_snapshot_plans_the_next_step():
     moments = []
-    step, due = 0, schedule.first_due(OUT, PLAN)
+    step = 0
+    due: datetime | None = schedule.first_due(OUT, PLAN)
     while due is not None:
         moments.append(due - OUT)
         step, due = schedule.next_step(OUT, step, due, PLAN)
