@@ -45,7 +45,8 @@ def test_share_of_voice_click_through_and_conversion_rates():
 
 
 def test_summary_counts_a_key_only_over_channels_whose_network_reports_it():
-    # Channel 1 (Pulse): likes, comments, clicks, impressions. Channel 2 (Echo): likes, shares, reach.
+    # Channel 1 (Pulse): likes, comments, clicks, impressions.
+    # Channel 2 (Echo): likes, shares, reach.
     provides = {
         1: frozenset({"likes", "comments", "clicks", "impressions"}),
         2: frozenset({"likes", "shares", "reach"}),
