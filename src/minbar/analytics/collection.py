@@ -118,8 +118,13 @@ def due_channels(now: datetime, limit: int = 50) -> list[int]:
     )
 
 
-def collect_channel(channel_id: int, now: datetime | None = None) -> Collected:
-    """Fetch one channel's due post counters and (once a day) its account counters."""
+def collect_channel(
+    channel_id: int, now: datetime | None = None, *, extra: bool = False
+) -> Collected:
+    """Fetch one channel's due post counters and (once a day) its account counters.
+
+    ``extra``: every tracked post now, outside the schedule (the demo's warm-up).
+    """
     from minbar.channels.actions import connector_for, note_failure, note_success
 
     now = now or timezone.now()
@@ -145,7 +150,7 @@ def collect_channel(channel_id: int, now: datetime | None = None) -> Collected:
     stage = "posts"
     try:
         if not collector.posts_unsupported and caps.post_metrics:
-            _collect_posts(channel, connector.post_metrics, now, result)
+            _collect_posts(channel, connector.post_metrics, now, result, extra=extra)
         elif not caps.post_metrics:
             changes["posts_unsupported"] = True
         stage = "account"
@@ -192,20 +197,30 @@ def _collect_posts(
     fetch: Callable[[list[str]], dict[str, Metrics]],
     now: datetime,
     result: Collected,
+    *,
+    extra: bool = False,
 ) -> None:
     plan = schedule.offsets()
+    after = 0
     for _batch in range(MAX_BATCHES):
-        due = list(
-            Tracker.objects.filter(channel=channel, next_collect_at__lte=now).order_by(
+        if extra:  # every post still on its schedule, which stays as it is
+            chosen = Tracker.objects.filter(
+                channel=channel, next_collect_at__isnull=False, pk__gt=after
+            ).order_by("pk")
+        else:
+            chosen = Tracker.objects.filter(channel=channel, next_collect_at__lte=now).order_by(
                 "next_collect_at", "pk"
-            )[:BATCH]
-        )
+            )
+        due = list(chosen[:BATCH])
         if not due:
             return
+        after = due[-1].pk
         fetched = fetch([t.remote_id for t in due])
         with transaction.atomic():
             for tracker in due:
-                result.events += record_snapshot(tracker, fetched.get(tracker.remote_id), now, plan)
+                result.events += record_snapshot(
+                    tracker, fetched.get(tracker.remote_id), now, plan, extra=extra
+                )
                 result.posts += 1
         if len(due) < BATCH:
             return
@@ -231,14 +246,19 @@ def record_snapshot(
     metrics: Metrics | None,
     now: datetime,
     plan: tuple[timedelta, ...] | None = None,
+    *,
+    extra: bool = False,
 ) -> int:
     """Store one fetch of a tracked post; returns the events written (0 when raced or missing).
 
     The tracker row is updated only if nobody else recorded a snapshot for it since
-    it was read, so a run that lost its lease never writes a snapshot twice.
+    it was read, so a run that lost its lease never writes a snapshot twice. An
+    ``extra`` snapshot (taken outside the schedule) leaves the schedule as it is.
     """
     plan = plan or schedule.offsets()
     step, next_at = schedule.next_step(tracker.published_at, tracker.step, now, plan)
+    if extra:
+        step, next_at = tracker.step, tracker.next_collect_at
     if metrics is None:
         misses = tracker.misses + 1
         gone = misses >= MAX_MISSES

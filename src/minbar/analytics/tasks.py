@@ -50,3 +50,15 @@ def roll_up_metrics() -> None:
     hours = get_store().roll_up()
     if hours:
         logger.debug("analytics: %s hour(s) of rollups re-summed", hours)
+
+
+@db_task()
+def demo_warm_up(round_number: int = 0) -> None:
+    """The demo's posts measured now, and again every few minutes for the first half hour."""
+    from minbar.analytics import demo
+    from minbar.core.demo import ARABIC_SLUG, ENGLISH_SLUG
+
+    measured = demo.warm_up([ENGLISH_SLUG, ARABIC_SLUG])
+    logger.info("analytics demo warm-up %s: %s post(s) measured", round_number + 1, measured)
+    if round_number + 1 < demo.WARM_UP_ROUNDS:
+        demo_warm_up.schedule(args=(round_number + 1,), delay=demo.WARM_UP_EVERY_SECONDS)

@@ -359,6 +359,9 @@ def seed_demo() -> DemoCredentials:
     )
     _plan_a_week(users)
     _set_up_inbox(users)
+    from minbar.analytics.demo import record_demo_posts
+
+    record_demo_posts([ENGLISH_SLUG, ARABIC_SLUG])  # measured by analytics from the start
     creds = DemoCredentials(
         username=OWNER,
         password=password,
