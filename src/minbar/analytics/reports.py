@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -277,7 +276,22 @@ def _summary(
     return d.summarize(by_channel, provides, networks), by_channel
 
 
-def _posts(scope: AnalyticsScope, period: Period) -> list[Tracker]:
+@dataclass(frozen=True)
+class Measured:
+    """A tracked post, light: enough to rank it and average its reach."""
+
+    tracker_id: int
+    published_at: datetime
+    values: dict[str, int]
+
+    def score(self, rank_by: str) -> float | None:
+        engaged = d.engagements(self.values)
+        if rank_by == "rate":
+            return d.engagement_rate(engaged, self.values.get("impressions"))
+        return engaged
+
+
+def _posts(scope: AnalyticsScope, period: Period) -> list[Measured]:
     trackers = Tracker.objects.filter(
         workspace_id=scope.store.workspace_id,
         published_at__gte=period.start,
@@ -296,7 +310,10 @@ def _posts(scope: AnalyticsScope, period: Period) -> list[Tracker]:
                 workspace_id=scope.store.workspace_id, tag=scope.store.tag
             ).values("post_id")
         )
-    return list(trackers.select_related("post", "channel", "target"))
+    return [
+        Measured(pk, published_at, values or {})
+        for pk, published_at, values in trackers.values_list("pk", "published_at", "values")
+    ]
 
 
 def _followers(scope: AnalyticsScope, before: date) -> int | None:
@@ -353,8 +370,8 @@ def overview(
 
     posts = _posts(scope, period)
     previous_posts = [] if scope.kind == "post" else _posts(scope, period.previous)
-    reach_now = d.reach(t.values or {} for t in posts)
-    reach_before = d.reach(t.values or {} for t in previous_posts)
+    reach_now = d.reach(t.values for t in posts)
+    reach_before = d.reach(t.values for t in previous_posts)
     no_reach = tuple(sorted({networks[c] for c in provides if "reach" not in provides[c]}))
 
     kpis = [
@@ -483,21 +500,24 @@ def overview(
     network_rows = _network_rows(
         scope, provides, by_channel, links_by_channel, provider is not None
     )
-    rows = [_post_row(t) for t in posts]
     ranked = sorted(
-        (
-            r
-            for r in rows
-            if (r.engagement_rate if rank_by == "rate" else r.engagements) is not None
-        ),
-        key=lambda r: (
-            (r.engagement_rate if rank_by == "rate" else r.engagements) or 0,
-            r.published_at,
-        ),
+        (m for m in posts if m.score(rank_by) is not None),
+        key=lambda m: (m.score(rank_by) or 0, m.published_at, m.tracker_id),
         reverse=True,
     )
-    top = ranked[:RANKED_POSTS]
-    bottom = list(reversed(ranked[-RANKED_POSTS:])) if len(ranked) > RANKED_POSTS else []
+    chosen = ranked[:RANKED_POSTS] + (ranked[-RANKED_POSTS:] if len(ranked) > RANKED_POSTS else [])
+    loaded = {
+        t.pk: _post_row(t)
+        for t in Tracker.objects.filter(pk__in=[m.tracker_id for m in chosen]).select_related(
+            "channel", "target", "target__post"
+        )
+    }
+    top = [loaded[m.tracker_id] for m in ranked[:RANKED_POSTS]]
+    bottom = (
+        [loaded[m.tracker_id] for m in reversed(ranked[-RANKED_POSTS:])]
+        if len(ranked) > RANKED_POSTS
+        else []
+    )
 
     funnel = [
         FunnelStep("impressions", current.impressions, missing=current.missing["impressions"]),
@@ -591,7 +611,3 @@ def _post_row(tracker: Tracker) -> PostRow:
         engagements=engaged,
         engagement_rate=d.engagement_rate(engaged, values.get("impressions")),
     )
-
-
-def revenue_text(value: Decimal | float | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
