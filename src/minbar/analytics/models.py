@@ -118,8 +118,9 @@ class MetricEvent(models.Model):
     plain ids: the history stays in the workspace's totals if a post is deleted.
     """
 
+    # No index of its own: (workspace, hour) below serves it.
     workspace = models.ForeignKey(
-        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
     post_id = models.BigIntegerField()
@@ -168,6 +169,8 @@ class Rollup(models.Model):
     """Sum of events per bucket, channel, tag ("" = every post) and metric.
 
     ``bucket`` counts whole hours (grain "h") or whole UTC days (grain "d") since 1970.
+    Hour rows with no channel sum every channel of the workspace: the series of a
+    workspace or a tag reads those (a tenth of the rows) instead of adding channels up.
     """
 
     workspace = models.ForeignKey(
@@ -175,7 +178,9 @@ class Rollup(models.Model):
     )
     grain = models.CharField(max_length=1, choices=Grain.choices)
     bucket = models.IntegerField()
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     tag = models.CharField(max_length=100, blank=True, default="")
     metric = models.CharField(max_length=16)
     value = models.BigIntegerField()
