@@ -44,6 +44,7 @@ from django.db.models import Sum  # noqa: E402
 
 from minbar.accounts.models import User  # noqa: E402
 from minbar.analytics import reports  # noqa: E402
+from minbar.analytics.definitions import engagements  # noqa: E402
 from minbar.analytics.models import MetricEvent, PostTag, Tracker  # noqa: E402
 from minbar.analytics.store import HOUR, OrmMetricStore, Scope  # noqa: E402
 from minbar.channels.models import Channel  # noqa: E402
@@ -58,6 +59,17 @@ METRICS = ("likes", "comments", "shares", "clicks", "impressions")
 WEIGHTS = (30, 6, 4, 8, 52)  # impressions change most often
 CHANNELS = 12
 ZONE = ZoneInfo("Asia/Riyadh")
+
+
+def post_values(rng: random.Random) -> dict[str, int]:
+    return {
+        "likes": rng.randrange(200),
+        "comments": rng.randrange(30),
+        "shares": rng.randrange(20),
+        "clicks": rng.randrange(40),
+        "impressions": 1000 + rng.randrange(20000),
+        "reach": 800 + rng.randrange(15000),
+    }
 
 
 def setup(posts: int) -> tuple[Workspace, Workspace, User, list[Channel], list[int]]:
@@ -117,14 +129,10 @@ def setup(posts: int) -> tuple[Workspace, Workspace, User, list[Channel], list[i
                     post_id=t.post_id,
                     remote_id=t.remote_id,
                     published_at=t.published_at,
-                    values={
-                        "likes": rng.randrange(200),
-                        "comments": rng.randrange(30),
-                        "shares": rng.randrange(20),
-                        "clicks": rng.randrange(40),
-                        "impressions": 1000 + rng.randrange(20000),
-                        "reach": 800 + rng.randrange(15000),
-                    },
+                    values=(values := post_values(rng)),
+                    engagements=engagements(values),
+                    impressions=values["impressions"],
+                    reach=values["reach"],
                 )
                 for t in target_rows
             ],
@@ -275,7 +283,8 @@ def main() -> int:
     began = time.perf_counter()
     main_ws, _other, owner, channels, post_ids = setup(args.posts)
     print(
-        f"setup: {args.posts:,} posts on {len(channels)} channels in {time.perf_counter() - began:.1f} s"
+        f"setup: {args.posts:,} posts on {len(channels)} channels "
+        f"in {time.perf_counter() - began:.1f} s"
     )
 
     seconds, indexing = load_events(args.events, channels, post_ids)
@@ -301,7 +310,8 @@ def main() -> int:
         workspace_id=main_ws.pk, occurred_at__gte=start, occurred_at__lt=end
     ).count()
     print(
-        f"90-day range ({period.first_day} to {period.last_day}, {ZONE}): {in_range:,} events of the main workspace"
+        f"90-day range ({period.first_day} to {period.last_day}, {ZONE}): "
+        f"{in_range:,} events of the main workspace"
     )
     # The rollups answer exactly what the raw events answer.
     assert {

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from minbar.analytics import schedule
-from minbar.analytics.definitions import ADDITIVE_POST_KEYS
+from minbar.analytics.definitions import ADDITIVE_POST_KEYS, engagements
 from minbar.analytics.models import AccountSnapshot, Collector, PostTag, Snapshot, Tracker
 from minbar.analytics.store import Event, get_store
 from minbar.channels.models import Channel, Health
@@ -272,6 +272,9 @@ def record_snapshot(
     values = {k: int(v) for k, v in metrics.values.items() if k in POST_METRIC_KEYS}
     updated = Tracker.objects.filter(pk=tracker.pk, snapshots=tracker.snapshots).update(
         values=values,
+        engagements=engagements(values),
+        impressions=values.get("impressions"),
+        reach=values.get("reach"),
         collected_at=now,
         snapshots=tracker.snapshots + 1,
         step=step,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from minbar.connectors.types import Capabilities
 
@@ -162,6 +163,42 @@ def reach(posts: Iterable[Mapping[str, int]]) -> Reach:
         highest=max(reaches) if reaches else None,
         posts=len(reaches),
         engagement_rate=sum(rates) / len(rates) if rates else None,
+    )
+
+
+def reach_aggregates() -> dict[str, Any]:
+    """:func:`reach` as SQL aggregates over trackers (their ``engagements`` and ``reach``).
+
+    The same definition, computed by the database for thousands of posts at once;
+    tests check both give the same numbers.
+    """
+    from django.db.models import Avg, Count, F, FloatField, Max, Q
+    from django.db.models.functions import Cast
+
+    return {
+        "reach_posts": Count("reach"),
+        "reach_average": Avg(Cast("reach", FloatField())),
+        "reach_highest": Max("reach"),
+        "reach_rate": Avg(
+            Cast(F("engagements"), FloatField()) / Cast(F("reach"), FloatField()),
+            filter=Q(reach__gt=0, engagements__isnull=False),
+        ),
+    }
+
+
+def rate_expression() -> Any:
+    """Engagements ÷ impressions of a tracked post, in SQL (NULL without impressions)."""
+    from django.db.models import Case, F, FloatField, When
+    from django.db.models.functions import Cast
+
+    return Case(
+        When(
+            impressions__gt=0,
+            engagements__isnull=False,
+            then=Cast(F("engagements"), FloatField()) / Cast(F("impressions"), FloatField()),
+        ),
+        default=None,
+        output_field=FloatField(),
     )
 
 

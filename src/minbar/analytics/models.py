@@ -35,6 +35,11 @@ class Tracker(models.Model):
     next_collect_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The latest counters as the network gave them; an absent key is "not provided".
     values = models.JSONField(default=dict, blank=True)
+    # From ``values`` (definitions.engagements; NULL = not provided), so dashboards
+    # rank posts and average reach in SQL.
+    engagements = models.BigIntegerField(null=True, blank=True)
+    impressions = models.BigIntegerField(null=True, blank=True)
+    reach = models.BigIntegerField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
     snapshots = models.PositiveIntegerField(default=0)
     # Times in a row the network did not return the post (deleted there?).

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext as _
 
 from minbar.analytics import definitions as d
@@ -276,22 +277,12 @@ def _summary(
     return d.summarize(by_channel, provides, networks), by_channel
 
 
-@dataclass(frozen=True)
-class Measured:
-    """A tracked post, light: enough to rank it and average its reach."""
-
-    tracker_id: int
-    published_at: datetime
-    values: dict[str, int]
-
-    def score(self, rank_by: str) -> float | None:
-        engaged = d.engagements(self.values)
-        if rank_by == "rate":
-            return d.engagement_rate(engaged, self.values.get("impressions"))
-        return engaged
-
-
-def _posts(scope: AnalyticsScope, period: Period) -> list[Measured]:
+def _posts(scope: AnalyticsScope, period: Period) -> QuerySet[Tracker]:
+    """Tracked posts published in the period (a post's own page: the post, whenever)."""
+    if scope.store.post_id is not None:
+        return Tracker.objects.filter(
+            workspace_id=scope.store.workspace_id, post_id=scope.store.post_id
+        )
     trackers = Tracker.objects.filter(
         workspace_id=scope.store.workspace_id,
         published_at__gte=period.start,
@@ -299,21 +290,35 @@ def _posts(scope: AnalyticsScope, period: Period) -> list[Measured]:
     )
     if scope.store.channel_ids is not None:
         trackers = trackers.filter(channel_id__in=scope.store.channel_ids)
-    if scope.store.post_id is not None:
-        # A post's own page lists it whenever it went out.
-        trackers = Tracker.objects.filter(
-            workspace_id=scope.store.workspace_id, post_id=scope.store.post_id
-        )
     if scope.store.tag:
         trackers = trackers.filter(
             post_id__in=PostTag.objects.filter(
                 workspace_id=scope.store.workspace_id, tag=scope.store.tag
             ).values("post_id")
         )
-    return [
-        Measured(pk, published_at, values or {})
-        for pk, published_at, values in trackers.values_list("pk", "published_at", "values")
-    ]
+    return trackers
+
+
+def _post_stats(posts: QuerySet[Tracker]) -> tuple[int, d.Reach]:
+    found = posts.aggregate(count=Count("pk"), **d.reach_aggregates())
+    return found["count"], d.Reach(
+        average=found["reach_average"],
+        highest=found["reach_highest"],
+        posts=found["reach_posts"],
+        engagement_rate=found["reach_rate"],
+    )
+
+
+def _ranked(posts: QuerySet[Tracker], rank_by: str) -> tuple[list[PostRow], list[PostRow]]:
+    """The top and bottom posts by engagements or engagement rate (posts without one left out)."""
+    score = F("engagements") if rank_by != "rate" else d.rate_expression()
+    scored = posts.annotate(score=score).filter(score__isnull=False)
+    related = scored.select_related("channel", "target", "target__post")
+    top = list(related.order_by("-score", "-published_at", "-pk")[:RANKED_POSTS])
+    bottom: list[Tracker] = []
+    if scored.count() > RANKED_POSTS:
+        bottom = list(related.order_by("score", "published_at", "pk")[:RANKED_POSTS])
+    return [_post_row(t) for t in top], [_post_row(t) for t in bottom]
 
 
 def _followers(scope: AnalyticsScope, before: date) -> int | None:
@@ -369,9 +374,10 @@ def overview(
     not_installed = "" if provider is not None else _("the links app is not installed")
 
     posts = _posts(scope, period)
-    previous_posts = [] if scope.kind == "post" else _posts(scope, period.previous)
-    reach_now = d.reach(t.values for t in posts)
-    reach_before = d.reach(t.values for t in previous_posts)
+    post_count, reach_now = _post_stats(posts)
+    previous_count, reach_before = (
+        (0, d.reach([])) if scope.kind == "post" else _post_stats(_posts(scope, period.previous))
+    )
     no_reach = tuple(sorted({networks[c] for c in provides if "reach" not in provides[c]}))
 
     kpis = [
@@ -411,7 +417,7 @@ def overview(
         Kpi("highest_reach", reach_now.highest, reach_before.highest, missing=no_reach),
     ]
     if scope.kind != "post":
-        kpis.append(Kpi("posts", len(posts), len(previous_posts)))
+        kpis.append(Kpi("posts", post_count, previous_count))
     for key in ("likes", "comments", "shares", "quotes", "saves", "clicks", "video_views"):
         if any(key in p for p in provides.values()):
             kpis.append(
@@ -474,16 +480,20 @@ def overview(
             )
         )
 
-    hourly = store.hourly(scope.store, period.start, period.end)
+    hourly = store.hourly_sums(
+        scope.store,
+        period.start,
+        period.end,
+        {"engagements": d.ENGAGEMENT_KEYS, "impressions": ("impressions",)},
+    )
     daily_engaged: dict[date, int] = defaultdict(int)
     daily_impressions: dict[date, int] = defaultdict(int)
     heatmap = [[0] * 24 for _day in range(7)]
-    for hour, values in hourly.items():
+    for hour, sums in hourly.items():
         local = hour_start(hour).astimezone(period.zone)
-        engaged = d.engagements(values) or 0
-        daily_engaged[local.date()] += engaged
-        daily_impressions[local.date()] += values.get("impressions", 0)
-        heatmap[local.weekday()][local.hour] += engaged
+        daily_engaged[local.date()] += sums["engagements"]
+        daily_impressions[local.date()] += sums["impressions"]
+        heatmap[local.weekday()][local.hour] += sums["engagements"]
     with_impressions = any("impressions" in p for p in provides.values())
     daily = [
         DayPoint(
@@ -500,24 +510,7 @@ def overview(
     network_rows = _network_rows(
         scope, provides, by_channel, links_by_channel, provider is not None
     )
-    ranked = sorted(
-        (m for m in posts if m.score(rank_by) is not None),
-        key=lambda m: (m.score(rank_by) or 0, m.published_at, m.tracker_id),
-        reverse=True,
-    )
-    chosen = ranked[:RANKED_POSTS] + (ranked[-RANKED_POSTS:] if len(ranked) > RANKED_POSTS else [])
-    loaded = {
-        t.pk: _post_row(t)
-        for t in Tracker.objects.filter(pk__in=[m.tracker_id for m in chosen]).select_related(
-            "channel", "target", "target__post"
-        )
-    }
-    top = [loaded[m.tracker_id] for m in ranked[:RANKED_POSTS]]
-    bottom = (
-        [loaded[m.tracker_id] for m in reversed(ranked[-RANKED_POSTS:])]
-        if len(ranked) > RANKED_POSTS
-        else []
-    )
+    top, bottom = _ranked(posts, rank_by)
 
     funnel = [
         FunnelStep("impressions", current.impressions, missing=current.missing["impressions"]),

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -82,6 +82,15 @@ class MetricStore(Protocol):
 
     def hourly(self, scope: Scope, start: datetime, end: datetime) -> dict[int, Totals]:
         """Sums per hour (hours since 1970, UTC) in [start, end), hours rounded outwards."""
+
+    def hourly_sums(
+        self,
+        scope: Scope,
+        start: datetime,
+        end: datetime,
+        groups: Mapping[str, Sequence[str]],
+    ) -> dict[int, dict[str, int]]:
+        """Per hour, the sum of each group of metrics (e.g. every engagement counter)."""
 
     def roll_up(self, now: datetime | None = None) -> int:
         """Bring rollups up to the events written until ``now - LAG``; returns hours re-summed."""
@@ -241,6 +250,41 @@ class OrmMetricStore:
         for hour, metric, total in _plain(rows):
             result[int(hour)][str(metric)] = int(total or 0)
         return dict(result)
+
+    def hourly_sums(
+        self,
+        scope: Scope,
+        start: datetime,
+        end: datetime,
+        groups: Mapping[str, Sequence[str]],
+    ) -> dict[int, dict[str, int]]:
+        low = int(start.timestamp()) // HOUR
+        high = -(-int(end.timestamp()) // HOUR)
+        sums = {
+            name: Sum("value", filter=Q(metric__in=list(keys))) for name, keys in groups.items()
+        }
+        query: QuerySet[Any, Any]
+        if scope.post_id is not None:
+            query = (
+                MetricEvent.objects.filter(self._events(scope), hour__gte=low, hour__lt=high)
+                .values("hour")
+                .annotate(**sums)
+            )
+        else:
+            query = (
+                Rollup.objects.filter(
+                    *self._rollups(scope, Grain.HOUR, per_channel=False),
+                    bucket__gte=low,
+                    bucket__lt=high,
+                )
+                .values("bucket")
+                .annotate(**sums)
+            )
+        names = list(groups)
+        return {
+            int(row[0]): {name: int(value or 0) for name, value in zip(names, row[1:], strict=True)}
+            for row in _plain(query)
+        }
 
     # -- rollups -----------------------------------------------------------------
 

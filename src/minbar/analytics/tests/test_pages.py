@@ -322,3 +322,29 @@ def test_followers_change_uses_the_snapshots_before_each_period(world, measured)
     page = login(Client(), world.alice).get("/w/acme/analytics/?days=7").content.decode()
     assert 'data-testid="kpi-followers">1,500<' in page
     assert 'data-testid="change-followers">+25%<' in page  # 1,500 vs 1,200
+
+
+def test_reach_in_sql_matches_the_definition(world, monkeypatch):
+    from minbar.analytics import definitions as d
+    from minbar.analytics.reports import _post_stats
+
+    install_fake_networks(monkeypatch)
+    echo = fake_channel(world.acme, "echo")
+    samples = [
+        {"likes": 10, "shares": 2, "reach": 400},
+        {"likes": 5, "reach": 100},
+        {"likes": 7},
+        {"likes": 1, "reach": 0},
+    ]
+    for i, values in enumerate(samples):
+        published(echo, f"e{i}", timezone.now() - timedelta(hours=2))
+        FakeNetwork.counters[f"e{i}"] = values
+    collection.track_published()
+    collection.collect_channel(echo.pk)
+    count, in_sql = _post_stats(Tracker.objects.all())
+    by_hand = d.reach(samples)
+    assert count == 4
+    assert in_sql.posts == by_hand.posts == 3
+    assert in_sql.average == pytest.approx(by_hand.average)  # (400 + 100 + 0) / 3
+    assert in_sql.highest == by_hand.highest == 400
+    assert in_sql.engagement_rate == pytest.approx(by_hand.engagement_rate)  # (0.03 + 0.05) / 2
