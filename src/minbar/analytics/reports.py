@@ -314,9 +314,10 @@ def _ranked(posts: QuerySet[Tracker], rank_by: str) -> tuple[list[PostRow], list
     score = F("engagements") if rank_by != "rate" else d.rate_expression()
     scored = posts.annotate(score=score).filter(score__isnull=False)
     related = scored.select_related("channel", "target", "target__post")
-    top = list(related.order_by("-score", "-published_at", "-pk")[:RANKED_POSTS])
+    top = list(related.order_by("-score", "-published_at", "-pk")[: RANKED_POSTS + 1])
     bottom: list[Tracker] = []
-    if scored.count() > RANKED_POSTS:
+    if len(top) > RANKED_POSTS:  # more posts than the top list shows: a bottom list too
+        top = top[:RANKED_POSTS]
         bottom = list(related.order_by("score", "published_at", "pk")[:RANKED_POSTS])
     return [_post_row(t) for t in top], [_post_row(t) for t in bottom]
 
