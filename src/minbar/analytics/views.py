@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from minbar.analytics import charts, reports
 from minbar.analytics.reports import Kpi, Overview
@@ -25,19 +25,19 @@ from minbar.workspaces.decorators import workspace_view
 from minbar.workspaces.roles import Perm
 
 KPI_LABELS = {
-    "engagements": _lazy("Engagements"),
-    "impressions": _lazy("Impressions"),
-    "engagement_rate": _lazy("Engagement rate (by impressions)"),
-    "engagement_rate_reach": _lazy("Engagement rate (by reach)"),
-    "average_reach": _lazy("Average reach per post"),
-    "highest_reach": _lazy("Highest reach of a post"),
-    "posts": _lazy("Posts published"),
-    "followers": _lazy("Followers"),
-    "referrals": _lazy("Referrals (short-link clicks)"),
-    "conversions": _lazy("Conversions"),
-    "revenue": _lazy("Revenue"),
-    "response_rate": _lazy("Response rate"),
-    "response_time": _lazy("Median first response"),
+    "engagements": gettext_lazy("Engagements"),
+    "impressions": gettext_lazy("Impressions"),
+    "engagement_rate": gettext_lazy("Engagement rate (by impressions)"),
+    "engagement_rate_reach": gettext_lazy("Engagement rate (by reach)"),
+    "average_reach": gettext_lazy("Average reach per post"),
+    "highest_reach": gettext_lazy("Highest reach of a post"),
+    "posts": gettext_lazy("Posts published"),
+    "followers": gettext_lazy("Followers"),
+    "referrals": gettext_lazy("Referrals (short-link clicks)"),
+    "conversions": gettext_lazy("Conversions"),
+    "revenue": gettext_lazy("Revenue"),
+    "response_rate": gettext_lazy("Response rate"),
+    "response_time": gettext_lazy("Median first response"),
 }
 TABLES = ("kpis", "daily", "networks", "posts", "heatmap", "funnel")
 
