@@ -197,6 +197,14 @@ class Rollup(models.Model):
                 name="one_rollup_cell",
             )
         ]
+        indexes = [
+            # The series of a workspace or tag reads its all-channels hour rows
+            # (channel NULL) without touching the per-channel ones: covering, in order.
+            models.Index(
+                fields=["workspace", "grain", "tag", "channel", "bucket", "metric", "value"],
+                name="rollup_series",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.metric}={self.value} ({self.grain} {self.bucket})"

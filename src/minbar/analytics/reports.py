@@ -313,12 +313,28 @@ def _ranked(posts: QuerySet[Tracker], rank_by: str) -> tuple[list[PostRow], list
     """The top and bottom posts by engagements or engagement rate (posts without one left out)."""
     score = F("engagements") if rank_by != "rate" else d.rate_expression()
     scored = posts.annotate(score=score).filter(score__isnull=False)
-    related = scored.select_related("channel", "target", "target__post")
-    top = list(related.order_by("-score", "-published_at", "-pk")[: RANKED_POSTS + 1])
-    bottom: list[Tracker] = []
-    if len(top) > RANKED_POSTS:  # more posts than the top list shows: a bottom list too
-        top = top[:RANKED_POSTS]
-        bottom = list(related.order_by("score", "published_at", "pk")[:RANKED_POSTS])
+    # Rank on the trackers alone, then load the ten rows shown with what they link to.
+    top_ids = list(
+        scored.order_by("-score", "-published_at", "-pk").values_list("pk", flat=True)[
+            : RANKED_POSTS + 1
+        ]
+    )
+    bottom_ids: list[int] = []
+    if len(top_ids) > RANKED_POSTS:  # more posts than the top list shows: a bottom list too
+        top_ids = top_ids[:RANKED_POSTS]
+        bottom_ids = list(
+            scored.order_by("score", "published_at", "pk").values_list("pk", flat=True)[
+                :RANKED_POSTS
+            ]
+        )
+    loaded = {
+        t.pk: t
+        for t in Tracker.objects.filter(pk__in=top_ids + bottom_ids).select_related(
+            "channel", "target", "target__post"
+        )
+    }
+    top = [loaded[pk] for pk in top_ids]
+    bottom = [loaded[pk] for pk in bottom_ids]
     return [_post_row(t) for t in top], [_post_row(t) for t in bottom]
 
 
