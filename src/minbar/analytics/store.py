@@ -136,15 +136,14 @@ class OrmMetricStore:
     # -- reading -----------------------------------------------------------------
 
     @staticmethod
-    def _channels(scope: Scope, *, per_channel: bool = True) -> Q:
-        """The rollup rows of the scope's channels (or the rows summing every channel)."""
-        if scope.channel_ids is not None:
-            return Q(channel_id__in=scope.channel_ids)
-        return Q(channel__isnull=not per_channel)
-
-    def _rollups(self, scope: Scope, grain: str, *, per_channel: bool = True) -> Iterable[Q]:
+    def _rollups(scope: Scope, grain: str, *, per_channel: bool = True) -> Iterable[Q]:
         yield Q(workspace_id=scope.workspace_id, grain=grain, tag=scope.tag)
-        yield self._channels(scope, per_channel=per_channel)
+        if scope.channel_ids is not None:
+            yield Q(channel_id__in=scope.channel_ids)
+        elif per_channel:
+            yield Q(channel__isnull=False)
+        else:
+            yield Q(channel__isnull=True)  # the rows summing every channel
 
     @staticmethod
     def _events(scope: Scope) -> Q:
@@ -187,26 +186,25 @@ class OrmMetricStore:
             return {k: dict(v) for k, v in result.items()}
         first_day = -(-first_hour // DAY_HOURS)
         last_day = last_hour // DAY_HOURS
-        cells = Q(grain=Grain.HOUR, bucket__gte=first_hour, bucket__lt=last_hour)
+        hour_ranges = [(first_hour, last_hour)]
         if first_day < last_day:
-            cells = Q(grain=Grain.DAY, bucket__gte=first_day, bucket__lt=last_day)
-            for low, high in (
-                (first_hour, first_day * DAY_HOURS),
-                (last_day * DAY_HOURS, last_hour),
-            ):
-                if low < high:
-                    cells |= Q(grain=Grain.HOUR, bucket__gte=low, bucket__lt=high)
-        # One query for the days and both edges (each query costs a round trip).
-        add(
-            Rollup.objects.filter(
-                cells, self._channels(scope), workspace_id=scope.workspace_id, tag=scope.tag
-            )
-            .values("channel_id", "metric")
-            .annotate(n=Sum("value"))
-        )
+            add(self._rollup_by_channel(scope, Grain.DAY, first_day, last_day))
+            hour_ranges = [(first_hour, first_day * DAY_HOURS), (last_day * DAY_HOURS, last_hour)]
+        for low, high in hour_ranges:
+            if low < high:
+                add(self._rollup_by_channel(scope, Grain.HOUR, low, high))
         add(self._raw_by_channel(scope, start, hour_start(first_hour)))
         add(self._raw_by_channel(scope, hour_start(last_hour), end))
         return {k: dict(v) for k, v in result.items()}
+
+    def _rollup_by_channel(
+        self, scope: Scope, grain: str, low: int, high: int
+    ) -> Iterable[Mapping[str, Any]]:
+        return (
+            Rollup.objects.filter(*self._rollups(scope, grain), bucket__gte=low, bucket__lt=high)
+            .values("channel_id", "metric")
+            .annotate(n=Sum("value"))
+        )
 
     def _raw_by_channel(
         self, scope: Scope, start: datetime, end: datetime
