@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "minbar.inbox",
     "minbar.webhooks",
     "minbar.links",
+    "minbar.analytics",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,8 @@ MINBAR_LATE_CUTOFF_MINUTES = _env_int("MINBAR_LATE_CUTOFF_MINUTES", 30)
 # Inbox (docs/inbox.md): how often each channel is read, how far back a new one goes.
 MINBAR_INBOX_POLL_SECONDS = _env_int("MINBAR_INBOX_POLL_SECONDS", 60)
 MINBAR_INBOX_BACKFILL_DAYS = _env_int("MINBAR_INBOX_BACKFILL_DAYS", 7)
+# Analytics (docs/analytics.md): when each published post's counters are fetched.
+MINBAR_ANALYTICS_SCHEDULE = os.environ.get("MINBAR_ANALYTICS_SCHEDULE", "1h,6h,24h,3d,7d,30d")
 
 # Outgoing webhooks (docs/webhooks.md).
 MINBAR_WEBHOOK_TIMEOUT = _env_int("MINBAR_WEBHOOK_TIMEOUT", 10)

@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("minbar.webhooks.urls")),
     path("", include("minbar.links.urls")),
     path("", include(("minbar.links.redirect_urls", "short"))),
+    path("", include("minbar.analytics.urls")),
     path("", include("minbar.core.urls")),
 ]

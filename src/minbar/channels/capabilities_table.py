@@ -45,6 +45,23 @@ def _media(cls: type[Connector]) -> str:
     return ", ".join(parts) or "—"
 
 
+# The network's own word for a canonical metric key (connectors.types.POST_METRIC_KEYS),
+# so the table reads the way each network's users speak: "shares (reposts)".
+NETWORK_METRIC_WORDS: dict[str, dict[str, str]] = {
+    "bluesky": {"shares": "reposts", "comments": "replies"},
+    "mastodon": {"likes": "favourites", "shares": "boosts", "comments": "replies"},
+}
+
+
+def _metrics(cls: type[Connector]) -> str:
+    words = NETWORK_METRIC_WORDS.get(cls.network, {})
+    items = [
+        f"{key} ({words[key]})" if key in words else key
+        for key in sorted(str(k) for k in cls.capabilities.post_metrics)
+    ]
+    return ", ".join(items) or "—"
+
+
 def _listing(values: object) -> str:
     items = sorted(str(getattr(v, "value", v)) for v in values)  # type: ignore[attr-defined]
     return ", ".join(items) or "—"
@@ -70,7 +87,7 @@ def markdown_table(connectors: list[type[Connector]]) -> str:
                     _media(cls),
                     _listing(caps.post_types),
                     "yes" if caps.threads else "no",
-                    _listing(caps.post_metrics),
+                    _metrics(cls),
                     _listing(caps.interactions).replace("direct_message", "direct message"),
                     "yes" if caps.search else "no",
                 ]

@@ -363,6 +363,9 @@ def seed_demo() -> DemoCredentials:
 
     # The sandbox posts' links become tracked short links with visitors and sales.
     seed_demo_links()
+    from minbar.analytics.demo import record_demo_posts
+
+    record_demo_posts([ENGLISH_SLUG, ARABIC_SLUG])  # measured by analytics from the start
     creds = DemoCredentials(
         username=OWNER,
         password=password,

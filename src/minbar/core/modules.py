@@ -121,6 +121,7 @@ MODULES: tuple[Module, ...] = (
         ),
         perm=Perm.VIEW_ANALYTICS,
         icon="chart",
+        url_name="analytics:workspace",
     ),
     Module(
         key="links",

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 
+from minbar.analytics.providers import LinkScope, LinkTotals
 from minbar.links.models import Click, ClickDay, ClickHour, Conversion
 
 BucketKind = Literal["day", "hour"]
@@ -206,6 +207,7 @@ def series(
     tz: str | tzinfo = "UTC",
     link_id: int | None = None,
     contact_id: int | None = None,
+    where: Q | None = None,
 ) -> list[Bucket]:
     """Clicks, visitors, conversions and revenue per local day (or hour), zeros included.
 
@@ -214,7 +216,7 @@ def series(
     whatever the zone's daylight saving rules.
     """
     zone = _zone(tz)
-    scope = _scope(link_id, contact_id)
+    scope = _scope(link_id, contact_id) & (where or Q())
     whole = whole_hour_zone(zone, start, end)
     grain = "hour" if whole else "minute"
     buckets: dict[datetime, Bucket] = {
@@ -273,6 +275,7 @@ def breakdown(
     by: str,
     link_id: int | None = None,
     contact_id: int | None = None,
+    where: Q | None = None,
 ) -> list[Row]:
     """Totals per channel, post, link, campaign, tag, referrer, ua_class or contact.
 
@@ -282,7 +285,7 @@ def breakdown(
     """
     if by not in GROUPS:
         raise ValueError(f"unknown group {by!r}; one of {', '.join(GROUPS)}")
-    scope = _scope(link_id, contact_id)
+    scope = _scope(link_id, contact_id) & (where or Q())
     name = GROUPS[by]
     rows: dict[Any, Totals] = defaultdict(Totals)
     for part in _click_parts(workspace_id, start, end, use_rollup=True, scope=scope):
@@ -311,8 +314,9 @@ def totals(
     *,
     link_id: int | None = None,
     contact_id: int | None = None,
+    where: Q | None = None,
 ) -> Totals:
-    scope = _scope(link_id, contact_id)
+    scope = _scope(link_id, contact_id) & (where or Q())
     result = Totals()
     for part in _click_parts(workspace_id, start, end, use_rollup=True, scope=scope):
         agg = part.rows.aggregate(c=part.clicks, v=part.visitors)
@@ -384,3 +388,60 @@ def link_totals(workspace_id: int, link_ids: Iterable[int]) -> dict[int, tuple[i
     ):
         out[row["link_id"]] = (row["c"] or 0, row["v"] or 0, row["b"] or 0)
     return out
+
+
+# -- the analytics app's provider (minbar.analytics.providers) -----------------------
+
+
+def _where(scope: LinkScope) -> Q:
+    """Analytics' narrowing (channels, a post, a campaign tag) as a filter on clicks."""
+    from minbar.publishing.models import Post
+
+    where = Q()
+    if scope.channel_ids is not None:
+        where &= Q(channel_id__in=list(scope.channel_ids))
+    if scope.post_id is not None:
+        where &= Q(post_id=scope.post_id)
+    if scope.tag:
+        tagged = [
+            pk
+            for pk, tags in Post.objects.filter(workspace_id=scope.workspace_id).values_list(
+                "pk", "tags"
+            )
+            if scope.tag in [str(t) for t in (tags or [])]
+        ]
+        where &= Q(post_id__in=tagged)
+    return where
+
+
+def _as_link_totals(found: Totals) -> LinkTotals:
+    # Revenue is never converted between currencies: one currency gives a sum, several none.
+    revenue = next(iter(found.revenue.values())) if len(found.revenue) == 1 else None
+    if not found.revenue:
+        revenue = Decimal("0.00")
+    return LinkTotals(
+        clicks=found.clicks,
+        unique_visitors=found.visitors,
+        conversions=found.conversions,
+        revenue=revenue,
+    )
+
+
+class AnalyticsProvider:
+    """Clicks, visitors, conversions and revenue for the analytics dashboards."""
+
+    def totals(self, scope: LinkScope, start: datetime, end: datetime) -> LinkTotals:
+        return _as_link_totals(totals(scope.workspace_id, start, end, where=_where(scope)))
+
+    def by_channel(self, scope: LinkScope, start: datetime, end: datetime) -> dict[int, LinkTotals]:
+        rows = breakdown(scope.workspace_id, start, end, by="channel", where=_where(scope))
+        return {int(row.key): _as_link_totals(row.totals) for row in rows if row.key is not None}
+
+    def daily(
+        self, scope: LinkScope, start: datetime, end: datetime, zone: zoneinfo.ZoneInfo
+    ) -> dict[date, LinkTotals]:
+        buckets = series(scope.workspace_id, start, end, bucket="day", tz=zone, where=_where(scope))
+        return {b.start.date(): _as_link_totals(b.totals) for b in buckets}
+
+
+analytics_provider = AnalyticsProvider()

@@ -254,7 +254,7 @@ class BlueskyConnector(Connector):
             }
         ),
         threads=True,
-        post_metrics=frozenset({"likes", "reposts", "replies", "quotes"}),
+        post_metrics=frozenset({"likes", "shares", "comments", "quotes"}),
         account_metrics=frozenset({"followers", "following", "posts"}),
         interactions=frozenset(
             {
@@ -905,8 +905,8 @@ class BlueskyConnector(Connector):
                 found[uris[uri]] = Metrics(
                     values={
                         "likes": _int(post.get("likeCount")) or 0,
-                        "reposts": _int(post.get("repostCount")) or 0,
-                        "replies": _int(post.get("replyCount")) or 0,
+                        "shares": _int(post.get("repostCount")) or 0,  # reposts
+                        "comments": _int(post.get("replyCount")) or 0,  # replies
                         "quotes": _int(post.get("quoteCount")) or 0,
                     },
                     fetched_at=now,

@@ -160,7 +160,7 @@ class MastodonConnector(Connector):
         content_warning=True,
         visibility=VISIBILITIES,
         # "quotes" only where the instance reports quotes_count (Mastodon 4.5+).
-        post_metrics=frozenset({"likes", "reposts", "replies", "quotes"}),
+        post_metrics=frozenset({"likes", "shares", "comments", "quotes"}),
         account_metrics=frozenset({"followers", "following", "posts"}),
         interactions=frozenset(
             {
@@ -634,8 +634,8 @@ class MastodonConnector(Connector):
         for status in self._statuses(ids):
             values = {
                 "likes": int(status.get("favourites_count") or 0),
-                "reposts": int(status.get("reblogs_count") or 0),
-                "replies": int(status.get("replies_count") or 0),
+                "shares": int(status.get("reblogs_count") or 0),  # boosts
+                "comments": int(status.get("replies_count") or 0),  # replies
             }
             if status.get("quotes_count") is not None:
                 values["quotes"] = int(status["quotes_count"])

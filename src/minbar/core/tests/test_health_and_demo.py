@@ -116,10 +116,12 @@ def test_demo_command_without_serving_prints_the_login(settings, tmp_path, capsy
 def test_planned_module_page_says_what_it_will_do_without_numbers(world):
     client = Client()
     client.force_login(world.alice)
-    html = client.get("/w/acme/m/analytics/").content.decode()
+    html = client.get("/w/acme/m/audience/").content.decode()
     assert "What this module will do" in html
     assert "being built" in html
     assert client.get("/w/acme/m/no-such-module/").status_code == 404
+    # A module that is built sends people to its own page.
+    assert client.get("/w/acme/m/analytics/")["Location"] == "/w/acme/analytics/"
 
 
 def test_dates_and_numbers_follow_the_users_language(world):

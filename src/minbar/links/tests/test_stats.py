@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -179,6 +179,25 @@ def test_groups_by_channel_post_tag_and_campaign_with_conversions(world):
     }
     campaign = {r.key: r.totals.clicks for r in stats.breakdown(ws, start, end, by="campaign")}
     assert campaign == {"sale": 3, "": 1}
+
+    # The analytics dashboards read the same numbers through their provider interface.
+    from zoneinfo import ZoneInfo
+
+    from minbar.analytics.providers import LinkScope, link_provider
+
+    provider = link_provider()
+    assert provider is stats.analytics_provider
+    whole = provider.totals(LinkScope(ws), start, end)
+    assert (whole.clicks, whole.conversions, whole.revenue) == (4, 1, Decimal("20.00"))
+    assert provider.totals(LinkScope(ws, channel_ids=(fb.pk,)), start, end).clicks == 1
+    assert provider.totals(LinkScope(ws, post_id=plain.pk), start, end).clicks == 1
+    tagged = provider.totals(LinkScope(ws, tag="spring"), start, end)
+    assert (tagged.clicks, tagged.conversions) == (3, 1)
+    per_channel = provider.by_channel(LinkScope(ws, tag="sale"), start, end)
+    assert {k: v.clicks for k, v in per_channel.items()} == {x.pk: 2, fb.pk: 1}
+    days = provider.daily(LinkScope(ws), start, end, ZoneInfo("Asia/Riyadh"))
+    assert days[date(2026, 5, 1)].clicks == 4
+    assert sum(v.clicks for v in days.values()) == 4
     assert (
         on_x.utm_source == "x" and on_x.utm_medium == "social" and on_x.utm_content == str(sale.pk)
     )

@@ -160,6 +160,7 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "delivery_id": str(acme_objects["delivery"].pk),
         "network": "sandbox",
         "handle": "nobody.example",
+        "tag": "launch",
         "event_id": "not-an-event",
         "token": "not-a-real-token",
         "uidb64": "MQ",

@@ -401,10 +401,10 @@ def test_metrics_interactions_and_replying(world: World) -> None:
 
     def counted() -> dict[str, int] | None:
         metrics = alice.post_metrics([post.remote_id]).get(post.remote_id)
-        wanted = {"likes": 1, "reposts": 1, "replies": 1, "quotes": 1}
+        wanted = {"likes": 1, "shares": 1, "comments": 1, "quotes": 1}
         return metrics.values if metrics and metrics.values == wanted else None
 
-    eventually(counted, "likes, reposts, replies and quotes counted")
+    eventually(counted, "likes, shares (reposts), comments (replies) and quotes counted")
 
     seen: list[Interaction] = []
     cursor = ""

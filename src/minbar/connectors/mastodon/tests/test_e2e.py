@@ -244,8 +244,8 @@ def test_metrics_after_another_account_favourites_reblogs_and_replies(
 
     metrics = channel.post_metrics([post.remote_id, quiet.remote_id, "999999999999999"])
     assert set(metrics) == {post.remote_id, quiet.remote_id}  # a missing status drops out
-    assert metrics[post.remote_id].values == {"likes": 1, "reposts": 1, "replies": 1}
-    assert metrics[quiet.remote_id].values == {"likes": 0, "reposts": 0, "replies": 0}
+    assert metrics[post.remote_id].values == {"likes": 1, "shares": 1, "comments": 1}
+    assert metrics[quiet.remote_id].values == {"likes": 0, "shares": 0, "comments": 0}
     # mastodon-mock reports no quotes_count, so "quotes" is absent, not 0.
     assert "quotes" not in metrics[post.remote_id].values
 

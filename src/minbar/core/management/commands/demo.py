@@ -46,4 +46,7 @@ class Command(BaseCommand):
 
             # The sandbox network is served by this same server: read it once it is up.
             demo_inbox_warm_up.schedule(delay=15)
+            from minbar.analytics.tasks import demo_warm_up
+
+            demo_warm_up.schedule(delay=20)  # bounded: a few rounds in the first half hour
             serve("127.0.0.1", port, with_worker=True)
