@@ -337,6 +337,10 @@ class OrmMetricStore:
                 written += self._resum(int(span["workspace_id"]), span["low"], span["high"] + 1)
         if workspace_id is None:
             Watermark.objects.update_or_create(name=WATERMARK, defaults={"position": cutoff})
+        # The table was rewritten: fresh statistics, or PostgreSQL plans the dashboards'
+        # queries for an empty table (seconds instead of milliseconds).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Rollup._meta.db_table)}")
         return written
 
     def _resum(self, workspace_id: int, low: int, high: int) -> int:
