@@ -77,6 +77,7 @@ from minbar.connectors.google_business.posts import (
     local_post_body,
 )
 from minbar.connectors.http import check_outbound_url, make_client
+from minbar.connectors.pkce import pkce_pair
 from minbar.connectors.types import (
     AccountInfo,
     AuthKind,
@@ -435,7 +436,7 @@ class GoogleBusinessConnector(Connector):
         """Google's consent page with offline access, forced consent and PKCE (S256)."""
         app = app if app and app.get("client_id") else self._app()
         check_outbound_url(self.endpoints.accounts)
-        verifier, challenge = oauth.pkce_pair()
+        verifier, challenge = pkce_pair()
         url = oauth.authorize_url(
             self.endpoints.accounts,
             client_id=app["client_id"],

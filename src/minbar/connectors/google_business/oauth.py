@@ -12,9 +12,6 @@ https://developers.google.com/my-business/reference/rest/v4/accounts.locations.l
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -38,18 +35,6 @@ GOOGLE_TOKEN_HOST = "https://oauth2.googleapis.com"
 
 SCOPE_MANAGE = "https://www.googleapis.com/auth/business.manage"
 SCOPES: tuple[str, ...] = (SCOPE_MANAGE,)
-
-
-def code_challenge(verifier: str) -> str:
-    """PKCE's S256 challenge of a verifier (RFC 7636)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A code verifier (43-128 characters) and its S256 challenge."""
-    verifier = secrets.token_urlsafe(64)
-    return verifier, code_challenge(verifier)
 
 
 def authorize_url(

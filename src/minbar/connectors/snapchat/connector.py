@@ -42,6 +42,7 @@ from minbar.connectors.apps import require_app
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import AuthExpired, NotSupported, Rejected
 from minbar.connectors.http import check_outbound_url, make_client
+from minbar.connectors.pkce import pkce_pair
 from minbar.connectors.snapchat import oauth
 from minbar.connectors.snapchat.oauth import LABEL, translate, transport_error
 from minbar.connectors.types import (
@@ -134,7 +135,7 @@ class SnapchatConnector(Connector):
         """Snap's consent page, authorization code flow with PKCE (S256)."""
         app = app if app and app.get("client_id") else self._app()
         check_outbound_url(self.endpoints.accounts)
-        verifier, challenge = oauth.pkce_pair()
+        verifier, challenge = pkce_pair()
         url = oauth.authorize_url(
             self.endpoints.accounts,
             client_id=app["client_id"],

@@ -15,8 +15,6 @@ Errors of the token endpoint are RFC 6749's ``{"error": "invalid_grant", ...}``.
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -42,16 +40,6 @@ SCOPES: tuple[str, ...] = (
     SCOPE_PREFIX + "user.bitmoji.avatar",
     SCOPE_PREFIX + "user.external_id",
 )
-
-
-def code_challenge(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(64)
-    return verifier, code_challenge(verifier)
 
 
 def authorize_url(

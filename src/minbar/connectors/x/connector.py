@@ -41,6 +41,7 @@ from minbar.connectors.errors import (
     TemporaryError,
 )
 from minbar.connectors.http import make_client
+from minbar.connectors.pkce import pkce_pair
 from minbar.connectors.types import (
     AccountInfo,
     AuthKind,
@@ -366,7 +367,7 @@ class XConnector(Connector):
     ) -> OAuthStart:
         """X's approval page, with a PKCE challenge (S256) and Minbar's scopes."""
         app = app if app and app.get("client_id") else self._app()
-        verifier, challenge = oauth.pkce_pair()
+        verifier, challenge = pkce_pair()
         base = "" if self.server_url == API_URL else self.server_url
         url = oauth.authorize_url(
             client_id=app["client_id"],

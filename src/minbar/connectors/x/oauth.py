@@ -19,8 +19,6 @@ https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token):
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -46,14 +44,6 @@ SCOPES: tuple[str, ...] = (
     "media.write",  # upload images, GIFs and video
     "offline.access",  # a refresh token, so the channel stays connected past two hours
 )
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A code verifier (RFC 7636: 43-128 unreserved characters) and its S256 challenge."""
-    verifier = secrets.token_urlsafe(64)  # 86 characters
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-    return verifier, challenge
 
 
 def authorize_url(

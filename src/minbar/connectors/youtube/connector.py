@@ -43,6 +43,7 @@ from minbar.connectors.errors import (
     TemporaryError,
 )
 from minbar.connectors.http import check_outbound_url, make_client
+from minbar.connectors.pkce import pkce_pair
 from minbar.connectors.types import (
     AccountInfo,
     AuthKind,
@@ -507,7 +508,7 @@ class YouTubeConnector(Connector):
         """Google's consent page with offline access, forced consent and PKCE (S256)."""
         app = app if app and app.get("client_id") else self._app()
         check_outbound_url(self.endpoints.accounts)
-        verifier, challenge = oauth.pkce_pair()
+        verifier, challenge = pkce_pair()
         url = oauth.authorize_url(
             self.endpoints.accounts,
             client_id=app["client_id"],

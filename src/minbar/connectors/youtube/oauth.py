@@ -21,9 +21,6 @@ Google's OAuth 2.0 for web server applications
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -56,18 +53,6 @@ SCOPES: tuple[str, ...] = (
 # Without these the channel cannot publish at all; the others only switch features off.
 REQUIRED_SCOPES = (SCOPE_UPLOAD,)
 READ_SCOPES = (SCOPE_READONLY, SCOPE_FORCE_SSL)
-
-
-def code_challenge(verifier: str) -> str:
-    """PKCE's S256 challenge of a verifier (RFC 7636), as Google checks it."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A code verifier (RFC 7636: 43-128 characters) and its S256 challenge."""
-    verifier = secrets.token_urlsafe(64)
-    return verifier, code_challenge(verifier)
 
 
 def authorize_url(

@@ -17,7 +17,7 @@ import pytest
 
 from minbar.connectors.errors import AuthExpired, NotSupported, Rejected
 from minbar.connectors.google_business import GoogleBusinessConnector
-from minbar.connectors.google_business.oauth import SCOPE_MANAGE, code_challenge
+from minbar.connectors.google_business.oauth import SCOPE_MANAGE
 from minbar.connectors.google_business.tests.conftest import (
     REDIRECT_URI,
     Connected,
@@ -25,6 +25,7 @@ from minbar.connectors.google_business.tests.conftest import (
     make_business,
 )
 from minbar.connectors.google_business.tests.fake import FakeBusinessProfile
+from minbar.connectors.pkce import code_challenge
 from minbar.connectors.types import Credentials
 
 

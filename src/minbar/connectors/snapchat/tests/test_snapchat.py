@@ -20,9 +20,10 @@ from minbar.connectors.errors import (
     Rejected,
     TemporaryError,
 )
+from minbar.connectors.pkce import code_challenge
 from minbar.connectors.registry import get_connector
 from minbar.connectors.snapchat import SnapchatConnector
-from minbar.connectors.snapchat.oauth import SCOPES, code_challenge
+from minbar.connectors.snapchat.oauth import SCOPES
 from minbar.connectors.snapchat.tests.fake import BITMOJI, DISPLAY_NAME, FakeServer, FakeSnap
 from minbar.connectors.types import ConnectResult, Credentials, PostRequest
 from minbar.publishing.validation import problems_for

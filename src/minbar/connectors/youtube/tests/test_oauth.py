@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from minbar.connectors.errors import AuthExpired, NotSupported, Rejected
+from minbar.connectors.pkce import code_challenge
 from minbar.connectors.types import Credentials
 from minbar.connectors.youtube import YouTubeConnector
 from minbar.connectors.youtube.oauth import (
@@ -21,7 +22,6 @@ from minbar.connectors.youtube.oauth import (
     SCOPE_READONLY,
     SCOPE_UPLOAD,
     SCOPES,
-    code_challenge,
 )
 from minbar.connectors.youtube.tests.conftest import REDIRECT_URI, Connected, connect
 from minbar.connectors.youtube.tests.fake import FakeYouTube
