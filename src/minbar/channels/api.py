@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from minbar.api import ErrorOut, Page, api_access, api_actor
 from minbar.channels import actions, choices
 from minbar.channels.models import Channel
+from minbar.connectors.options import options_for
 from minbar.core.errors import NotAllowed, NotFound
 from minbar.workspaces.roles import Perm
 
@@ -225,3 +226,46 @@ def connect_account_choices(
     access = api_access(request, slug)
     made = choices.connect_choices(api_actor(request), access, channel_id, payload.remote_ids)
     return Status(201, made)
+
+
+class PostOptionChoiceOut(Schema):
+    value: str
+    label: str
+
+
+class PostOptionOut(Schema):
+    key: str
+    label: str
+    kind: str  # choice, text, long_text, tags, date, time, datetime, url, flag
+    choices: list[PostOptionChoiceOut]
+    default: str
+    required: bool
+    help: str
+    max_length: int | None
+    # Applies only when the option ``key`` has one of ``values`` (else not sent).
+    shown_when: dict[str, object] | None
+
+
+@router.get(
+    "/workspaces/{slug}/channels/{channel_id}/post-options",
+    response={200: list[PostOptionOut], 404: ErrorOut},
+    summary="The settings a post can set on this channel (a post variant's options)",
+)
+def list_post_options(request: HttpRequest, slug: str, channel_id: int) -> list[dict[str, object]]:
+    channel = _channel(request, slug, channel_id)
+    return [
+        {
+            "key": option.key,
+            "label": str(option.label),
+            "kind": str(option.kind),
+            "choices": [{"value": v, "label": str(label)} for v, label in option.choices],
+            "default": option.default,
+            "required": option.required,
+            "help": str(option.help),
+            "max_length": option.max_length,
+            "shown_when": {"key": option.shown_when[0], "values": list(option.shown_when[1])}
+            if option.shown_when
+            else None,
+        }
+        for option in options_for(actions.connector_for(channel).account_capabilities())
+    ]

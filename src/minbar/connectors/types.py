@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -100,6 +101,39 @@ class MediaRules:
     media_required: bool = False
 
 
+class OptionKind(StrEnum):
+    CHOICE = "choice"
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    TAGS = "tags"  # comma-separated words, stored as written
+    DATE = "date"  # a civil date (YYYY-MM-DD), no time zone
+    TIME = "time"  # a civil time of day (HH:MM), no time zone
+    DATE_TIME = "datetime"  # entered in the person's time zone, stored as UTC ISO 8601
+    URL = "url"
+    FLAG = "flag"  # "1" when on, absent when off
+
+
+@dataclass(frozen=True)
+class PostOption:
+    """A per-post setting a network offers beyond text and media (YouTube's title, a
+    Google Business offer's coupon, TikTok's privacy), shown by the composer per channel.
+
+    Values travel as strings in ``PostRequest.options`` (``visibility`` and
+    ``content_warning`` in their own fields). ``shown_when`` names another option and the
+    values for which this one applies; otherwise it is hidden and not sent.
+    """
+
+    key: str
+    label: StrOrPromise
+    kind: OptionKind = OptionKind.TEXT
+    choices: tuple[tuple[str, StrOrPromise], ...] = ()
+    default: str = ""
+    required: bool = False
+    help: StrOrPromise = ""
+    max_length: int | None = None
+    shown_when: tuple[str, tuple[str, ...]] | None = None
+
+
 @dataclass(frozen=True)
 class RateLimitRule:
     """A documented limit; ``scope`` is "account", "app" or "ip"."""
@@ -125,6 +159,9 @@ class Capabilities:
     threads: bool = False
     content_warning: bool = False
     visibility: tuple[str, ...] = ()  # e.g. ("public", "unlisted", "private", "direct")
+    # Per-post settings the composer offers (minbar.connectors.options); a "visibility"
+    # option here names the choices of ``visibility`` in the network's words.
+    post_options: tuple[PostOption, ...] = ()
     post_metrics: frozenset[str] = frozenset()  # likes, replies, reposts, quotes, …
     account_metrics: frozenset[str] = frozenset()  # followers, following, posts
     interactions: frozenset[InteractionKind] = frozenset()
@@ -224,6 +261,8 @@ class PostRequest:
     visibility: str = ""
     content_warning: str = ""
     language: str = ""
+    # The network's own settings for this post, by ``PostOption.key`` (strings).
+    options: Mapping[str, str] = field(default_factory=dict)
     # Minbar's id for this attempt, used by ``lookup`` to find a post whose
     # outcome is unknown. Connectors embed it where the network allows.
     idempotency_key: str = ""

@@ -25,7 +25,7 @@ from minbar.connectors.types import Capabilities
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.media.models import MediaAsset
-from minbar.publishing import approvals, dispatcher, queue
+from minbar.publishing import approvals, dispatcher, post_options, queue
 from minbar.publishing.models import (
     ApprovalAppliesTo,
     ApprovalPolicy,
@@ -74,6 +74,8 @@ class Variant:
     media: list[MediaChoice] | None = None
     link: str = ""  # empty: the shared link
     thread: list[str] | None = None  # None or empty: the shared thread
+    # The network's settings for this channel by option key (minbar.connectors.options).
+    options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,6 +97,8 @@ class PostInput:
     repeat: Repeat | None = None
     # "queue" only: no slot before this (an evergreen post's next occurrence).
     queue_after: datetime | None = None
+    # The person's time zone: date-and-time settings without an offset are read in it.
+    time_zone: str = "UTC"
 
 
 @dataclass
@@ -135,6 +139,7 @@ class TargetCheck:
     media_problems: list[str] = field(default_factory=list)  # also in ``problems``
     link: str = ""
     thread: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)  # the settings that apply, cleaned
 
 
 def _media_of(choices: list[MediaChoice], assets: dict[int, MediaAsset]) -> list[dict[str, Any]]:
@@ -190,6 +195,8 @@ def target_checks(
             thread=thread,
             first_comment=first_comment,
         )
+        raw_options = variant.options if variant else {}
+        problems += post_options.problems(caps, raw_options, post_input.time_zone)
         checks.append(
             TargetCheck(
                 channel,
@@ -202,6 +209,7 @@ def target_checks(
                 verdict.problems,
                 link=link,
                 thread=list(thread),
+                options=post_options.values_for(caps, raw_options, post_input.time_zone),
             )
         )
     return checks
@@ -245,6 +253,7 @@ def _snapshot(post: Post) -> dict[str, Any]:
                 "media": t.media if t.media_overridden else None,
                 "link": t.link,
                 "thread": t.thread,
+                "options": t.options,
             }
             for t in post.targets.all()
         ],
@@ -333,6 +342,10 @@ def _write_targets(
     post.targets.exclude(channel_id__in=keep).delete()
     for channel in channels:
         variant = post_input.variants.get(channel.pk) or Variant()
+        options: dict[str, str] = {}
+        if variant.options:
+            caps = connector_for(channel).account_capabilities()
+            options = post_options.values_for(caps, variant.options, post_input.time_zone)
         Target.objects.update_or_create(
             post=post,
             channel=channel,
@@ -344,6 +357,7 @@ def _write_targets(
                 "media_overridden": variant.media is not None,
                 "link": variant.link,
                 "thread": list(variant.thread or []),
+                "options": options,
             },
         )
 
@@ -1133,6 +1147,7 @@ def restore_version(actor: Actor, access: WorkspaceAccess, post_id: int, number:
                 media=None if t.get("media") is None else choices_from(t["media"]),
                 link=t.get("link", ""),
                 thread=list(t.get("thread") or []) or None,
+                options=dict(t.get("options") or {}),
             )
             for t in targets
             if t.get("text") is not None
@@ -1140,6 +1155,7 @@ def restore_version(actor: Actor, access: WorkspaceAccess, post_id: int, number:
             or t.get("media") is not None
             or t.get("link")
             or t.get("thread")
+            or t.get("options")
         },
         when="at" if keeps_time else "draft",
         scheduled_at=post.scheduled_at,

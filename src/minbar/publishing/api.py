@@ -50,6 +50,8 @@ class TargetOut(Schema):
     remote_id: str
     remote_url: str
     published_at: datetime | None
+    # The network's settings for this post (see GET …/channels/{id}/post-options).
+    options: dict[str, str]
 
     @staticmethod
     def resolve_text(obj: Target) -> str:
@@ -120,6 +122,9 @@ class VariantIn(Schema):
     media: list[MediaIn] | None = None
     link: str = ""  # empty: the post's link
     thread: list[str] | None = None  # null or empty: the post's thread
+    # The network's settings by key (GET …/channels/{id}/post-options lists them);
+    # a date and time without an offset is read in the post's time_zone.
+    options: dict[str, str] = {}
 
 
 class RepeatIn(Schema):
@@ -168,6 +173,7 @@ class PostIn(Schema):
                     media=None if v.media is None else [m.to_choice() for m in v.media],
                     link=v.link,
                     thread=v.thread or None,
+                    options=dict(v.options),
                 )
                 for cid, v in self.variants.items()
             },
@@ -177,6 +183,7 @@ class PostIn(Schema):
             scheduled_at=self.scheduled_at,
             scheduled_time_zone=self._zone() if self.scheduled_at else "",
             repeat=Repeat(**self.repeat.model_dump()) if self.repeat else None,
+            time_zone=self._zone() or "UTC",
         )
 
 

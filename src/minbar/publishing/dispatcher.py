@@ -58,6 +58,7 @@ from minbar.connectors.errors import (
     RateLimited,
     TemporaryError,
 )
+from minbar.connectors.options import CONTENT_WARNING, VISIBILITY
 from minbar.connectors.types import PostRequest, PublishResult
 from minbar.core.errors import Conflict
 from minbar.core.writes import write_transaction
@@ -691,12 +692,16 @@ def build_request(target: Target) -> PostRequest:
     from minbar.publishing.target_media import media_items
 
     media = media_items(target)
+    options = {str(k): str(v) for k, v in (target.options or {}).items()}
     request = PostRequest(
         text=target.effective_text,
         media=tuple(media),
         link=target.effective_link,
         thread=tuple(str(part) for part in target.effective_thread),
         first_comment=target.effective_first_comment,
+        visibility=options.pop(VISIBILITY, ""),
+        content_warning=options.pop(CONTENT_WARNING, ""),
+        options=options,
         idempotency_key=target.idempotency_key,
     )
     # Links become the channel's tracked short links (minbar.links.autolink).

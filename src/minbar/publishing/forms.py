@@ -74,6 +74,9 @@ def post_input_from(data: QueryDict, time_zone: str) -> PostInput:
             variant.link = data.get(f"link_{cid}", "").strip()
             variant.thread = split_thread(data.get(f"thread_{cid}", "")) or None
             variant.first_comment = data.get(f"first_comment_{cid}", "").strip()
+        options = options_from(data, cid)
+        if options:
+            variants.setdefault(cid, Variant()).options = options
     return PostInput(
         text=data.get("text", "").strip(),
         link=data.get("link", "").strip(),
@@ -88,7 +91,23 @@ def post_input_from(data: QueryDict, time_zone: str) -> PostInput:
         scheduled_at=scheduled_at,
         scheduled_time_zone=time_zone if raw_time else "",
         repeat=repeat_from(data) if when != "draft" else None,
+        time_zone=time_zone,
     )
+
+
+def option_prefix(channel_id: int) -> str:
+    return f"opt_{channel_id}_"
+
+
+def options_from(data: QueryDict, channel_id: int) -> dict[str, str]:
+    """A channel's network settings: fields named ``opt_<channel id>_<option key>``."""
+    prefix = option_prefix(channel_id)
+    found: dict[str, str] = {}
+    for name in data:
+        value = str(data.get(name, "")).strip()
+        if name.startswith(prefix) and value:
+            found[name.removeprefix(prefix)] = value
+    return found
 
 
 def _number(data: QueryDict, name: str) -> int | None:

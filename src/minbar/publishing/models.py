@@ -134,6 +134,8 @@ class Target(models.Model):
     thread = models.JSONField(default=list, blank=True)
     media = models.JSONField(default=list, blank=True)
     media_overridden = models.BooleanField(default=False)
+    # The network's own settings for this post (minbar.publishing.post_options), by key.
+    options = models.JSONField(default=dict, blank=True)
 
     state = models.CharField(
         max_length=24, choices=TargetState.choices, default=TargetState.DRAFT, db_index=True

@@ -79,6 +79,7 @@ def _content(post_input: PostInput) -> dict[str, Any]:
                 else [{"asset": m.asset, "alt_text": m.alt_text} for m in v.media],
                 "link": v.link,
                 "thread": v.thread,
+                "options": v.options,
             }
             for cid, v in post_input.variants.items()
         },
@@ -293,11 +294,13 @@ def _input_for(series: PostSeries, number: int) -> PostInput:
                 media=None if v.get("media") is None else choices_from(v["media"]),
                 link=v.get("link", ""),
                 thread=v.get("thread"),
+                options=dict(v.get("options") or {}),
             )
             for cid, v in content.get("variants", {}).items()
         },
         tags=list(content.get("tags", [])),
         notes=content.get("notes", ""),
+        time_zone=series.time_zone or "UTC",
     )
     if series.kind == RepeatKind.EVERGREEN:
         post_input.when = "queue"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from minbar.accounts.models import User
+from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
 from minbar.core.errors import ActionError, InvalidInput, NotFound
@@ -35,6 +36,7 @@ from minbar.publishing import (
     autosave,
     bulk,
     calendar,
+    post_options,
     previews,
     queue,
     series,
@@ -44,6 +46,8 @@ from minbar.publishing.forms import (
     MAX_STEPS,
     THREAD_SEPARATOR,
     media_from,
+    option_prefix,
+    options_from,
     policy_input_from,
     post_input_from,
 )
@@ -122,8 +126,24 @@ def _form_media(form: QueryDict, list_name: str, alt_prefix: str) -> list[dict[s
     return [{"asset": c.asset, "alt_text": c.alt_text or ""} for c in choices]
 
 
+def _option_rows(
+    channel: Channel, target: Target | None, form: QueryDict | None, time_zone: str
+) -> list[dict[str, Any]]:
+    """The channel's network settings as composer fields, filled from the form or the target."""
+    caps = connector_for(channel).account_capabilities()
+    prefix = option_prefix(channel.pk)
+    if form is not None:
+        values = options_from(form, channel.pk)
+        return post_options.form_rows(caps, values, time_zone, prefix)
+    values = dict(target.options) if target else {}
+    return post_options.form_rows(caps, values, time_zone, prefix, fresh=target is None)
+
+
 def _compose_context(
-    access: WorkspaceAccess, post: Post | None = None, form: QueryDict | None = None
+    access: WorkspaceAccess,
+    post: Post | None = None,
+    form: QueryDict | None = None,
+    time_zone: str = "UTC",
 ) -> dict[str, Any]:
     channels = list(Channel.objects.filter(workspace=access.workspace))
     chosen: dict[int, Target] = {t.channel_id: t for t in post.targets.all()} if post else {}
@@ -143,6 +163,7 @@ def _compose_context(
                     "link": form.get(f"link_{channel.pk}", ""),
                     "thread": form.get(f"thread_{channel.pk}", ""),
                     "first_comment": form.get(f"first_comment_{channel.pk}", ""),
+                    "options": _option_rows(channel, target, form, time_zone),
                 }
             )
         else:
@@ -160,6 +181,7 @@ def _compose_context(
                     "link": target.link if target else "",
                     "thread": f"\n{THREAD_SEPARATOR}\n".join(target.thread) if target else "",
                     "first_comment": target.first_comment if target else "",
+                    "options": _option_rows(channel, target, form, time_zone),
                 }
             )
     shared = (
@@ -196,11 +218,13 @@ def compose(
 ) -> HttpResponse:
     post = actions.get_post(access, post_id) if post_id else None
     user: User = request.user  # type: ignore[assignment]
-    context = _compose_context(access, post)
+    context = _compose_context(access, post, time_zone=_zone(request, access))
     unsaved = autosave.waiting(user, access.workspace, post)
     if request.method == "GET" and unsaved is not None:
         if request.GET.get("restore"):
-            context = _compose_context(access, post, autosave.as_form(unsaved))
+            context = _compose_context(
+                access, post, autosave.as_form(unsaved), _zone(request, access)
+            )
             context["restored_at"] = unsaved.saved_at
         else:
             context["unsaved_at"] = unsaved.saved_at
@@ -224,7 +248,7 @@ def compose(
                     set_post_tracking(actor, access, post.pk, track)
             autosave.forget(user, access.workspace, original)
         except ActionError as exc:
-            context = _compose_context(access, post, request.POST) | {
+            context = _compose_context(access, post, request.POST, _zone(request, access)) | {
                 "error": exc.message,
                 "field_errors": exc.fields,
                 "queue_missing": _without_slots(access, request.POST),
@@ -380,6 +404,18 @@ def media_upload(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     return JsonResponse({"items": items})
 
 
+def _with_settings(targets: Iterable[Target], time_zone: str) -> list[Target]:
+    """The targets, each with ``settings``: its network settings as (name, value) for people."""
+    found = list(targets)
+    for target in found:
+        settings: list[tuple[str, str]] = []
+        if target.options:
+            caps = connector_for(target.channel).account_capabilities()
+            settings = post_options.described(caps, target.options, time_zone)
+        target.settings = settings  # type: ignore[attr-defined]
+    return found
+
+
 @workspace_view(Perm.VIEW_SHARED_CONTENT)
 def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpResponse:
     try:
@@ -398,7 +434,9 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
             "media_rows": _media_rows(
                 access, post.media, load_assets(access.workspace.pk, asset_ids(post.media))
             ),
-            "targets": post.targets.select_related("channel"),
+            "targets": _with_settings(
+                post.targets.select_related("channel"), _zone(request, access)
+            ),
             "events": _history(post) if team else [],
             "route": approvals.route_status(post),
             "eligibility": eligibility,

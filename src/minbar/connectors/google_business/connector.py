@@ -72,6 +72,7 @@ from minbar.connectors.google_business.posts import (
     IMAGE_MAX_BYTES,
     IMAGE_MIN_BYTES,
     IMAGE_TYPES,
+    POST_OPTIONS,
     SUMMARY_MAX,
     LocalPostOptions,
     local_post_body,
@@ -224,9 +225,10 @@ class GoogleBusinessConnector(Connector):
         ),
         pkce=True,
         default_server_url=DEFAULT_SERVER,
-        # An update with text, a photo, or a link as its button. Offers and events
-        # take LocalPostOptions (publish_local_post); the composer has no fields for them.
+        # An update with text, a photo, or a link as its button; the composer's
+        # settings (POST_OPTIONS) make it an event or an offer.
         post_types=frozenset({PostType.TEXT, PostType.LINK, PostType.IMAGE}),
+        post_options=POST_OPTIONS,
         # localPosts.reportInsights was removed with the Performance API's launch:
         # no metrics per post exist any more.
         post_metrics=frozenset(),
@@ -535,10 +537,10 @@ class GoogleBusinessConnector(Connector):
             raise Rejected(f"{LABEL}: the button must be one of {', '.join(ACTION_TYPES)}.")
         self._persist(post_defaults={"action_type": action_type})
 
-    def _default_options(self) -> LocalPostOptions:
+    def _default_options(self, request: PostRequest) -> LocalPostOptions:
         defaults = self.credentials.data.get("post_defaults")
         action = str(defaults.get("action_type") or "") if isinstance(defaults, Mapping) else ""
-        return LocalPostOptions(action_type=action)
+        return LocalPostOptions.from_request(request, default_action=action)
 
     def publish(self, request: PostRequest) -> PublishResult:
         """An update (``topicType`` STANDARD): text, one photo, the link as its button."""
@@ -546,7 +548,7 @@ class GoogleBusinessConnector(Connector):
             return self.reply(request.reply_to, request)
         if request.quote is not None:
             raise self._unsupported("quoting posts")
-        return self.publish_local_post(request, self._default_options())
+        return self.publish_local_post(request, self._default_options(request))
 
     def publish_local_post(
         self, request: PostRequest, options: LocalPostOptions | None = None
@@ -558,7 +560,7 @@ class GoogleBusinessConnector(Connector):
         lost; a second attempt with the same key first looks for the post it may
         already have made, and returns it instead of posting twice.
         """
-        options = options or self._default_options()
+        options = options or self._default_options(request)
         # Check everything Google would refuse before anything is sent or fetched.
         local_post_body(request, options, [])
         urls = self._media_urls(request)

@@ -18,10 +18,11 @@ JPEG or PNG between 10 KB and 5 MB; a local post's media item takes only
 ``sourceUrl`` ("sourceUrl is the only supported data field for a LocalPost
 MediaItem"): Google fetches the file from that address.
 
-Minbar's ``PostRequest`` has no fields for offers and events: :meth:`publish`
-makes an update (``STANDARD``, with the post's link as the button), and
-:meth:`GoogleBusinessConnector.publish_local_post` takes :class:`LocalPostOptions`
-for the rest. The composer does not offer offers and events yet.
+The composer's settings (``POST_OPTIONS``, in ``PostRequest.options``) choose an
+update, an event or an offer and its details (:meth:`LocalPostOptions.from_request`);
+without them :meth:`publish` makes an update with the post's link as the button.
+:meth:`GoogleBusinessConnector.publish_local_post` also takes :class:`LocalPostOptions`
+directly.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from minbar.connectors.errors import Rejected
 from minbar.connectors.google_business.failures import LABEL
-from minbar.connectors.types import PostRequest
+from minbar.connectors.types import OptionKind, PostOption, PostRequest
 
 SUMMARY_MAX = 1500
 IMAGE_TYPES = ("image/jpeg", "image/png")
@@ -75,6 +78,119 @@ class LocalPostOptions:
     action_type: str = ""
     event: EventDetails | None = None
     offer: OfferDetails | None = None
+
+    @classmethod
+    def from_request(cls, request: PostRequest, default_action: str = "") -> LocalPostOptions:
+        """The composer's settings (keys of ``POST_OPTIONS``); Rejected for a malformed date."""
+        chosen = request.options
+        topic = chosen.get("topic", "") or "STANDARD"
+        event = None
+        if topic in ("EVENT", "OFFER") and chosen.get("event_title", "").strip():
+            start_date = _parsed(chosen.get("event_start_date", ""), date.fromisoformat, "date")
+            end_date = _parsed(chosen.get("event_end_date", ""), date.fromisoformat, "date")
+            if start_date is None or end_date is None:
+                raise Rejected(f"{LABEL}: an event or offer needs a start and an end date.")
+            event = EventDetails(
+                title=chosen["event_title"],
+                start_date=start_date,
+                end_date=end_date,
+                start_time=_parsed(chosen.get("event_start_time", ""), time.fromisoformat, "time"),
+                end_time=_parsed(chosen.get("event_end_time", ""), time.fromisoformat, "time"),
+            )
+        offer = None
+        if topic == "OFFER":
+            offer = OfferDetails(
+                coupon_code=chosen.get("coupon_code", ""),
+                redeem_url=chosen.get("redeem_url", ""),
+                terms=chosen.get("terms", ""),
+            )
+        return cls(
+            topic=topic,
+            action_type=chosen.get("action_type", "") or default_action,
+            event=event,
+            offer=offer,
+        )
+
+
+def _parsed(value: str, parse: Any, what: str) -> Any:
+    if not value:
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        raise Rejected(f"{LABEL}: “{value}” is not a {what}.") from None
+
+
+_EVENTS = ("EVENT", "OFFER")
+_WITH_BUTTON = ("STANDARD", "EVENT")
+POST_OPTIONS = (
+    PostOption(
+        "topic",
+        _("Post type"),
+        OptionKind.CHOICE,
+        (("STANDARD", _("Update")), ("EVENT", _("Event")), ("OFFER", _("Offer"))),
+        default="STANDARD",
+    ),
+    PostOption(
+        "event_title",
+        _("Event or offer title"),
+        required=True,
+        max_length=58,
+        shown_when=("topic", _EVENTS),
+    ),
+    PostOption(
+        "event_start_date",
+        _("Starts on"),
+        OptionKind.DATE,
+        required=True,
+        shown_when=("topic", _EVENTS),
+    ),
+    PostOption(
+        "event_start_time",
+        _("Starts at"),
+        OptionKind.TIME,
+        help=_("The business's local time; empty: all day."),
+        shown_when=("topic", _EVENTS),
+    ),
+    PostOption(
+        "event_end_date",
+        _("Ends on"),
+        OptionKind.DATE,
+        required=True,
+        shown_when=("topic", _EVENTS),
+    ),
+    PostOption("event_end_time", _("Ends at"), OptionKind.TIME, shown_when=("topic", _EVENTS)),
+    PostOption("coupon_code", _("Coupon code"), shown_when=("topic", ("OFFER",))),
+    PostOption(
+        "redeem_url",
+        _("Where to redeem it online"),
+        OptionKind.URL,
+        help=_("Empty: the post's link."),
+        shown_when=("topic", ("OFFER",)),
+    ),
+    PostOption(
+        "terms",
+        _("Terms and conditions"),
+        OptionKind.LONG_TEXT,
+        max_length=5000,
+        shown_when=("topic", ("OFFER",)),
+    ),
+    PostOption(
+        "action_type",
+        _("Button"),
+        OptionKind.CHOICE,
+        (
+            ("LEARN_MORE", _("Learn more")),
+            ("BOOK", _("Book")),
+            ("ORDER", _("Order online")),
+            ("SHOP", _("Buy")),
+            ("SIGN_UP", _("Sign up")),
+            ("CALL", _("Call now")),
+        ),
+        help=_("Opens the post's link (Call now dials the profile's phone number)."),
+        shown_when=("topic", _WITH_BUTTON),
+    ),
+)
 
 
 def _date(value: date) -> dict[str, int]:

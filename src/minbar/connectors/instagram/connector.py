@@ -77,7 +77,9 @@ from minbar.connectors.types import (
     MediaItem,
     MediaRules,
     Metrics,
+    OptionKind,
     Page,
+    PostOption,
     PostRequest,
     PostType,
     PublishResult,
@@ -176,6 +178,15 @@ class InstagramConnector(Connector):
         first_comment=True,
         # "story" publishes to the account's story instead of its feed.
         visibility=("feed", "story"),
+        post_options=(
+            PostOption(
+                "visibility",
+                _("Publish as"),
+                OptionKind.CHOICE,
+                (("feed", _("Feed post (a video is a reel)")), ("story", _("Story (24 hours)"))),
+                help=_("Empty: a feed post. A story is one image or one video."),
+            ),
+        ),
         post_metrics=frozenset(
             {"likes", "comments", "shares", "saves", "impressions", "reach", "video_views"}
         ),

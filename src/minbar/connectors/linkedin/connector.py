@@ -94,7 +94,9 @@ from minbar.connectors.types import (
     InteractionKind,
     MediaRules,
     Metrics,
+    OptionKind,
     Page,
+    PostOption,
     PostRequest,
     PostType,
     PublishResult,
@@ -156,6 +158,15 @@ class LinkedInConnector(Connector):
             }
         ),
         visibility=VISIBILITIES,
+        post_options=(
+            PostOption(
+                "visibility",
+                _lazy("Who can see it"),
+                OptionKind.CHOICE,
+                (("public", _lazy("Anyone")), ("connections", _lazy("Connections only"))),
+                help=_lazy("Empty: anyone. Organization pages post to anyone."),
+            ),
+        ),
         # A Page's posts (organizationalEntityShareStatistics); a member's only with the
         # Community Management API's r_member_postAnalytics, without clicks
         # (account_capabilities narrows it per channel).

@@ -73,7 +73,9 @@ from minbar.connectors.types import (
     InteractionKind,
     MediaItem,
     Metrics,
+    OptionKind,
     Page,
+    PostOption,
     PostRequest,
     PostType,
     PublishResult,
@@ -159,6 +161,20 @@ class MastodonConnector(Connector):
         threads=True,
         content_warning=True,
         visibility=VISIBILITIES,
+        post_options=(
+            PostOption(
+                "visibility",
+                _("Visibility"),
+                OptionKind.CHOICE,
+                (
+                    ("public", _("Public")),
+                    ("unlisted", _("Quiet public (not in public timelines)")),
+                    ("private", _("Followers only")),
+                    ("direct", _("Mentioned people only")),
+                ),
+                help=_("Empty: the account's default visibility."),
+            ),
+        ),
         # "quotes" only where the instance reports quotes_count (Mastodon 4.5+).
         post_metrics=frozenset({"likes", "shares", "comments", "quotes"}),
         account_metrics=frozenset({"followers", "following", "posts"}),

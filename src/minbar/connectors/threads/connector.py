@@ -68,7 +68,9 @@ from minbar.connectors.types import (
     MediaItem,
     MediaRules,
     Metrics,
+    OptionKind,
     Page,
+    PostOption,
     PostRequest,
     PostType,
     PublishResult,
@@ -214,6 +216,21 @@ class ThreadsConnector(Connector):
         threads=True,
         # Threads posts are public; the choice offered is who may reply (reply_control).
         visibility=REPLY_CONTROLS,
+        post_options=(
+            PostOption(
+                "visibility",
+                _("Who can reply"),
+                OptionKind.CHOICE,
+                (
+                    ("everyone", _("Everyone")),
+                    ("accounts_you_follow", _("Profiles you follow")),
+                    ("mentioned_only", _("Profiles you mention")),
+                    ("parent_post_author_only", _("Only you")),
+                    ("followers_only", _("Your followers")),
+                ),
+                help=_("Empty: everyone."),
+            ),
+        ),
         post_metrics=frozenset(POST_METRICS.values()),
         account_metrics=frozenset({"followers", "profile_views"}),
         interactions=frozenset(

@@ -13,11 +13,14 @@ for a creator to:
 * offer the commercial content disclosure ("Your brand", "Branded content"), with
   branded content never private.
 
-How Minbar does this honestly: nothing is chosen for the person. The channel
-keeps a :class:`PostSettings` that a person set (``set_post_settings``; a post's
-own ``visibility`` overrides its privacy), and every post is checked against the
-``creator_info`` TikTok answers just before it is sent. A channel on which nobody
-chose a privacy does not post: publishing is refused with a message saying so.
+How Minbar does this honestly: nothing is chosen for the person. The composer
+shows these choices for each TikTok channel (``POST_OPTIONS``; the privacy has no
+default and is required, the switches start off, those the creator disabled are
+not offered); a post that carries them uses them (:meth:`PostSettings.from_options`),
+otherwise the :class:`PostSettings` a person set for the channel
+(``set_post_settings``) apply. Every post is checked against the ``creator_info``
+TikTok answers just before it is sent. A post without a privacy does not go out:
+publishing is refused with a message saying so.
 The choice ``draft`` sends the video or photos to the creator's TikTok inbox
 instead, where the creator picks everything in the TikTok app.
 """
@@ -29,6 +32,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
+
+from minbar.connectors.types import OptionKind, PostOption
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -156,6 +161,66 @@ class PostSettings:
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_options(cls, privacy: str, options: Mapping[str, str]) -> PostSettings:
+        """A post's own choices (the composer's ``POST_OPTIONS``; an absent switch is off)."""
+        return cls(
+            privacy=minbar_privacy(privacy),
+            **{key: bool(options.get(key)) for key in SWITCHES},
+        )
+
+
+# The switches a post can turn on, in the order the guidelines show them.
+SWITCHES = (
+    "allow_comment",
+    "allow_duet",
+    "allow_stitch",
+    "your_brand",
+    "branded_content",
+    "ai_generated",
+    "auto_add_music",
+)
+SWITCH_LABELS: dict[str, StrOrPromise] = {
+    "allow_comment": _("Allow comments"),
+    "allow_duet": _("Allow Duet"),
+    "allow_stitch": _("Allow Stitch"),
+    "your_brand": _("Promotes your own brand (“Your brand”)"),
+    "branded_content": _("Paid partnership (“Branded content”)"),
+    "ai_generated": _("Made with AI (videos)"),
+    "auto_add_music": _("Let TikTok add music (photo posts)"),
+}
+
+
+def post_options(info: CreatorInfo | None) -> tuple[PostOption, ...]:
+    """The composer's TikTok settings: privacy (required, no default), then the switches
+    this creator may use (those disabled in TikTok are not offered)."""
+    disabled = set()
+    if info is not None:
+        disabled = {
+            key
+            for key, off in (
+                ("allow_comment", info.comment_disabled),
+                ("allow_duet", info.duet_disabled),
+                ("allow_stitch", info.stitch_disabled),
+            )
+            if off
+        }
+    return (
+        PostOption(
+            "visibility",
+            _("Who can watch"),
+            OptionKind.CHOICE,
+            tuple(PRIVACY_LABELS.items()),
+            required=True,
+            help=_("TikTok asks the person posting to choose; Minbar never picks one."),
+        ),
+        *(
+            PostOption(key, SWITCH_LABELS[key], OptionKind.FLAG)
+            for key in SWITCHES
+            if key not in disabled
+        ),
+    )
 
 
 def choice_problems(settings: PostSettings, info: CreatorInfo | None) -> list[str]:

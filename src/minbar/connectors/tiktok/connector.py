@@ -60,6 +60,7 @@ from minbar.connectors.tiktok.choices import (
     PostSettings,
     choice_problems,
     minbar_privacy,
+    post_options,
 )
 from minbar.connectors.tiktok.failures import (
     LABEL,
@@ -184,6 +185,7 @@ class TikTokConnector(Connector):
         post_types=frozenset({PostType.VIDEO, PostType.IMAGE, PostType.GALLERY}),
         # Who can see a post (TikTok's privacy levels), or "draft": the creator's inbox.
         visibility=VISIBILITIES,
+        post_options=post_options(None),
         post_metrics=frozenset({"likes", "comments", "shares", "video_views"}),
         account_metrics=frozenset({"followers", "following", "posts"}),
         rate_limits=(
@@ -442,13 +444,13 @@ class TikTokConnector(Connector):
         """Privacy options as TikTok last offered them; features narrowed to the scopes granted."""
         caps = self.capabilities
         choices: list[str] = []
+        info = CreatorInfo.from_data(self.credentials.data.get("creator"))
         if self._has(oauth.SCOPE_PUBLISH):
-            info = CreatorInfo.from_data(self.credentials.data.get("creator"))
             offered = info.privacy_choices if info and info.privacy_choices else PRIVACY_LEVELS
             choices = [c for c in offered if not self.private_only() or c == "only_me"]
         if self._has(oauth.SCOPE_UPLOAD):
             choices.append(DRAFT)
-        caps = replace(caps, visibility=tuple(choices))
+        caps = replace(caps, visibility=tuple(choices), post_options=post_options(info))
         if not self._has(oauth.SCOPE_LIST):
             caps = replace(caps, post_metrics=frozenset())
         if not self._has(oauth.SCOPE_STATS):
@@ -472,13 +474,13 @@ class TikTokConnector(Connector):
         videos, images = self._media(request)
         settings = self.post_settings()
         if request.visibility:
-            privacy = minbar_privacy(request.visibility)
-            if not privacy:
+            # The post's own choices, as the composer showed them (switches off unless on).
+            settings = PostSettings.from_options(request.visibility, request.options)
+            if not settings.privacy:
                 raise Rejected(
                     f"{LABEL}: unknown privacy “{request.visibility}” (one of "
                     f"{', '.join(VISIBILITIES)})."
                 )
-            settings = replace(settings, privacy=privacy)
         key = request.idempotency_key
         entry = self._memory().get(key) if key else None
         if entry is not None:

@@ -78,6 +78,7 @@ from minbar.connectors.youtube.mapping import (
     video_url,
     when,
 )
+from minbar.connectors.youtube.options import POST_OPTIONS
 from minbar.connectors.youtube.quota import (
     DEFAULT_DAILY_UNITS,
     DEFAULT_DAILY_UPLOADS,
@@ -185,6 +186,30 @@ class VideoOptions:
     thumbnail: MediaItem | None = None
     notify_subscribers: bool = True
 
+    @classmethod
+    def from_request(cls, request: PostRequest) -> VideoOptions:
+        """The composer's settings (``PostRequest.options``, keys of ``POST_OPTIONS``)."""
+        chosen = request.options
+        publish_at = None
+        if chosen.get("publish_at"):
+            try:
+                publish_at = datetime.fromisoformat(chosen["publish_at"])
+            except ValueError:
+                raise Rejected(
+                    f"{LABEL}: “{chosen['publish_at']}” is not a date and time."
+                ) from None
+            if publish_at.tzinfo is None:
+                publish_at = publish_at.replace(tzinfo=UTC)
+        return cls(
+            title=chosen.get("title", ""),
+            tags=tuple(t.strip() for t in chosen.get("tags", "").split(",") if t.strip()),
+            category_id=chosen.get("category_id", ""),
+            publish_at=publish_at,
+            made_for_kids={"yes": True, "no": False}.get(chosen.get("made_for_kids", "")),
+            playlist_id=chosen.get("playlist_id", ""),
+            notify_subscribers=not chosen.get("quiet"),
+        )
+
 
 @dataclass
 class _Sweep:
@@ -264,6 +289,7 @@ class YouTubeConnector(Connector):
         post_types=frozenset({PostType.VIDEO, PostType.REEL}),
         first_comment=True,
         visibility=PRIVACY,
+        post_options=POST_OPTIONS,
         post_metrics=frozenset({"video_views", "likes", "comments", "shares"}),
         account_metrics=frozenset({"followers", "posts"}),
         interactions=frozenset({InteractionKind.COMMENT, InteractionKind.REPLY}),
@@ -593,7 +619,7 @@ class YouTubeConnector(Connector):
         return self.publish_video(request)
 
     def _options(self, request: PostRequest, options: VideoOptions | None) -> VideoOptions:
-        options = options or VideoOptions()
+        options = options or VideoOptions.from_request(request)
         defaults = self._defaults()
         privacy = options.privacy or request.visibility or str(defaults.get("privacy") or "")
         made_for_kids = options.made_for_kids
@@ -660,7 +686,9 @@ class YouTubeConnector(Connector):
         thumbnail = chosen.thumbnail or thumbnail
         metadata = self.video_resource(request, chosen)
         with self._operation():
-            video = self._upload(request.idempotency_key, video_item, metadata)
+            video = self._upload(
+                request.idempotency_key, video_item, metadata, notify=chosen.notify_subscribers
+            )
             self._after_upload(video, metadata, chosen, thumbnail, request.first_comment)
         return _publish_result(video)
 
@@ -716,7 +744,9 @@ class YouTubeConnector(Connector):
     def _upload_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._fresh_token()}"}
 
-    def _upload(self, key: str, item: MediaItem, metadata: dict[str, Any]) -> dict[str, Any]:
+    def _upload(
+        self, key: str, item: MediaItem, metadata: dict[str, Any], *, notify: bool = True
+    ) -> dict[str, Any]:
         size = upload.file_size(item.path)
         if size == 0:
             raise Rejected(f"{LABEL}: the video file is empty.")
@@ -739,7 +769,7 @@ class YouTubeConnector(Connector):
                     return progress.video
                 session, offset = str(entry["session"]), progress.received
         if not session:
-            session = self._start_session(metadata, size, item.mime_type)
+            session = self._start_session(metadata, size, item.mime_type, notify=notify)
             entry = {
                 "session": session,
                 "size": size,
@@ -752,10 +782,12 @@ class YouTubeConnector(Connector):
         self._remember_upload(key, {**(entry or {}), "video_id": video["id"]})
         return video
 
-    def _start_session(self, metadata: dict[str, Any], size: int, mime_type: str) -> str:
+    def _start_session(
+        self, metadata: dict[str, Any], size: int, mime_type: str, *, notify: bool = True
+    ) -> str:
         url = (
             f"{self.endpoints.upload}/videos?uploadType=resumable&part=snippet,status"
-            "&notifySubscribers=true"
+            f"&notifySubscribers={'true' if notify else 'false'}"
         )
         client = self._http()
         for attempt in (1, 2):

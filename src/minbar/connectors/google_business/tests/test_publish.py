@@ -255,3 +255,59 @@ def test_without_a_public_base_url_a_photo_cannot_be_handed_to_google(
     connector = GoogleBusinessConnector(credentials=shop.connector.credentials)
     with pytest.raises(Rejected, match="MINBAR_BASE_URL"):
         connector.publish(PostRequest(text="Photo", media=(photo(tmp_path),)))
+
+
+def test_the_composers_offer_settings_make_an_offer(
+    shop: Connected, fake: FakeBusinessProfile
+) -> None:
+    """The composer's settings (google_business.posts.POST_OPTIONS) through publish()."""
+    result = shop.connector.publish(
+        PostRequest(
+            text="Buy one, get one free",
+            link="https://acme.example/redeem",
+            options={
+                "topic": "OFFER",
+                "event_title": "Two for one",
+                "event_start_date": "2030-11-01",
+                "event_end_date": "2030-11-07",
+                "coupon_code": "BOGO-2030",
+                "terms": "One per customer.",
+            },
+        )
+    )
+    post = _post(fake, result.remote_id)
+    assert post["topicType"] == "OFFER"
+    assert post["offer"]["couponCode"] == "BOGO-2030"
+    assert post["offer"]["redeemOnlineUrl"] == "https://acme.example/redeem"
+    assert post["event"]["schedule"]["endDate"] == {"year": 2030, "month": 11, "day": 7}
+
+
+def test_the_composers_event_settings_carry_times_and_the_button(
+    shop: Connected, fake: FakeBusinessProfile
+) -> None:
+    result = shop.connector.publish(
+        PostRequest(
+            text="Taste five origins",
+            link="https://acme.example/events",
+            options={
+                "topic": "EVENT",
+                "event_title": "Cupping night",
+                "event_start_date": "2030-10-31",
+                "event_start_time": "18:00",
+                "event_end_date": "2030-10-31",
+                "event_end_time": "21:30",
+                "action_type": "BOOK",
+            },
+        )
+    )
+    post = _post(fake, result.remote_id)
+    assert post["event"]["schedule"]["startTime"]["hours"] == 18
+    assert post["event"]["schedule"]["endTime"]["minutes"] == 30
+    assert post["callToAction"] == {"actionType": "BOOK", "url": "https://acme.example/events"}
+
+
+def test_an_event_setting_without_dates_is_refused_before_sending(shop: Connected) -> None:
+    with pytest.raises(Rejected, match="start and an end date"):
+        shop.connector.publish(
+            PostRequest(text="Party", options={"topic": "EVENT", "event_title": "Party"})
+        )

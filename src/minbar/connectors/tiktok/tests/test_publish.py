@@ -292,3 +292,41 @@ def test_publishing_again_with_the_same_key_returns_the_same_post(
     assert second.remote_id == first.remote_id
     assert len(inits(fake)) == 1
     assert brand.connector.lookup(remote_id=first.remote_id) is not None
+
+
+def test_a_posts_own_switches_replace_the_channels(
+    brand: Connected, fake: FakeTikTok, tmp_path: Path
+) -> None:
+    """The composer sends the privacy and the switches the person turned on; the others
+    are off even when the channel's saved choices had them on."""
+    brand.connector.set_post_settings(
+        PostSettings(privacy="public", allow_comment=True, allow_duet=True, allow_stitch=True)
+    )
+    brand.connector.publish(
+        PostRequest(
+            text="Hi",
+            media=(video_file(tmp_path),),
+            visibility="friends",
+            options={"allow_comment": "1", "ai_generated": "1"},
+        )
+    )
+    info = inits(fake)[0][3]["post_info"]  # type: ignore[index]
+    assert info["privacy_level"] == "MUTUAL_FOLLOW_FRIENDS"
+    assert info["disable_comment"] is False
+    assert info["disable_duet"] is True and info["disable_stitch"] is True
+    assert info["is_aigc"] is True
+
+
+def test_the_composer_offers_only_the_switches_the_creator_may_use(
+    brand: Connected, fake: FakeTikTok
+) -> None:
+    from minbar.connectors.options import options_for
+
+    brand.user.duet_disabled = True
+    brand.connector.creator_info()  # what the composer knows comes from the last answer
+    keys = [o.key for o in options_for(brand.connector.account_capabilities())]
+    assert keys[0] == "visibility"
+    assert "allow_comment" in keys and "allow_stitch" in keys
+    assert "allow_duet" not in keys
+    privacy = options_for(brand.connector.account_capabilities())[0]
+    assert privacy.required and not privacy.default

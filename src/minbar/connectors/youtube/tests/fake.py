@@ -207,6 +207,8 @@ class FakeYouTube:
         self.videos: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
+        # Whether subscribers were told of each upload (videos.insert notifySubscribers).
+        self.notified: dict[str, bool] = {}
         self.comments: dict[str, dict[str, Any]] = {}
         self.playlists: dict[str, dict[str, Any]] = {}
         self.shares: dict[str, int] = {}
@@ -720,6 +722,9 @@ class FakeYouTube:
         except ValueError:
             raise ApiError(400, "parseError", "Parse Error") from None
         self._check_video_metadata(metadata)
+        notify = query.get("notifySubscribers", "true")
+        if notify not in ("true", "false"):
+            raise ApiError(400, "invalidParameter", "notifySubscribers is a boolean.")
         if not user.channel_id:
             raise ApiError(401, "youtubeSignupRequired", "The user has no YouTube channel.")
         if user.uploads_today >= self.channel_upload_limit:
@@ -732,6 +737,7 @@ class FakeYouTube:
             "mime": mime,
             "data": bytearray(),
             "video_id": "",
+            "notify": notify == "true",
         }
         location = f"{self.session_base or self.base_url}/upload/youtube/v3/videos?" + urlencode(
             {"uploadType": "resumable", "upload_id": upload_id}
@@ -813,6 +819,7 @@ class FakeYouTube:
         video = self._create_video(owner, session["metadata"], bytes(session["data"]))
         owner.uploads_today += 1
         session["video_id"] = video["id"]
+        self.notified[video["id"]] = session["notify"]
         return Response(200, video)
 
     def interrupt_chunk(self, query: dict[str, str], body: bytes) -> None:

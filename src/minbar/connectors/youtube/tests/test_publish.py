@@ -239,3 +239,55 @@ def test_replying_through_publish_goes_to_the_comment(
         PostRequest(text="Next Monday!", reply_to=RemoteRef(question["id"]))
     )
     assert fake.comments[answer.remote_id]["parentId"] == question["id"]
+
+
+def test_the_composers_settings_reach_the_upload(
+    brand: Connected, fake: FakeYouTube, tmp_path: Path
+) -> None:
+    """The settings the composer shows (youtube.options.POST_OPTIONS) arrive as
+    PostRequest.options and set the same fields as VideoOptions."""
+    playlist = fake.create_playlist(brand.user)
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    result = brand.connector.publish(
+        PostRequest(
+            text="Teaser\nComing soon",
+            media=(video_file(tmp_path),),
+            visibility="unlisted",
+            options={
+                "title": "Spring teaser",
+                "tags": "spring, new season",
+                "category_id": "27",
+                "made_for_kids": "no",
+                "playlist_id": playlist,
+                "publish_at": when.isoformat(),
+                "quiet": "1",
+            },
+        )
+    )
+    video = fake.videos[result.remote_id]
+    assert video["snippet"]["title"] == "Spring teaser"
+    assert video["snippet"]["tags"] == ["spring", "new season"]
+    assert video["snippet"]["categoryId"] == "27"
+    assert video["status"]["selfDeclaredMadeForKids"] is False
+    assert video["status"]["publishAt"] == when.isoformat().replace("+00:00", "Z")
+    assert fake.playlists[playlist]["items"] == [result.remote_id]
+    assert fake.notified[result.remote_id] is False
+
+
+def test_without_settings_subscribers_are_notified_and_privacy_is_public(
+    brand: Connected, fake: FakeYouTube, tmp_path: Path
+) -> None:
+    result = brand.connector.publish(PostRequest(text="Hello", media=(video_file(tmp_path),)))
+    assert fake.notified[result.remote_id] is True
+    assert fake.videos[result.remote_id]["status"]["privacyStatus"] == "public"
+
+
+def test_a_malformed_time_setting_is_refused_before_uploading(
+    brand: Connected, fake: FakeYouTube, tmp_path: Path
+) -> None:
+    before = len(fake.videos)
+    with pytest.raises(Rejected, match="not a date and time"):
+        brand.connector.publish(
+            PostRequest(text="Hello", media=(video_file(tmp_path),), options={"publish_at": "soon"})
+        )
+    assert len(fake.videos) == before

@@ -167,3 +167,25 @@
     });
   }, true);
 })();
+
+// Network settings that apply only for some values of another (a Google offer's coupon
+// only for offers): hidden and disabled otherwise, so they are neither seen nor sent.
+(function () {
+  "use strict";
+  function refresh(form) {
+    form.querySelectorAll(".post-option[data-shown-when]").forEach(function (row) {
+      var field = form.elements.namedItem(row.getAttribute("data-shown-when"));
+      var value = field && "value" in field ? field.value : "";
+      var wanted = row.getAttribute("data-shown-values").split(" ");
+      var on = wanted.indexOf(value) !== -1;
+      row.hidden = !on;
+      row.querySelectorAll("input, select, textarea").forEach(function (el) { el.disabled = !on; });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form.composer");
+    if (!form) { return; }
+    refresh(form);
+    form.addEventListener("change", function () { refresh(form); });
+  });
+})();
