@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 
+from django.utils import translation
+
 from minbar.connectors.base import Connector
+from minbar.connectors.options import options_for
 from minbar.connectors.types import AuthKind, TextCounting
 
 _COUNTING = {
@@ -67,12 +70,19 @@ def _listing(values: object) -> str:
     return ", ".join(items) or "—"
 
 
+def _settings(cls: type[Connector]) -> str:
+    """The composer's settings for the network (minbar.connectors.options), in English."""
+    with translation.override("en"):
+        labels = [str(option.label) for option in options_for(cls.capabilities)]
+    return ", ".join(labels) or "—"
+
+
 def markdown_table(connectors: list[type[Connector]]) -> str:
     header = (
         "| Network | Connects with | Text | Media per post | Post types | Threads | "
-        "Post metrics | Inbox and activity | Search |"
+        "Post settings | Post metrics | Inbox and activity | Search |"
     )
-    lines = [header, "| " + " | ".join(["---"] * 9) + " |"]
+    lines = [header, "| " + " | ".join(["---"] * 10) + " |"]
     for cls in connectors:
         caps = cls.capabilities
         link = os.path.relpath(caps.setup_doc, "docs/networks") if caps.setup_doc else ""
@@ -87,6 +97,7 @@ def markdown_table(connectors: list[type[Connector]]) -> str:
                     _media(cls),
                     _listing(caps.post_types),
                     "yes" if caps.threads else "no",
+                    _settings(cls),
                     _metrics(cls),
                     _listing(caps.interactions).replace("direct_message", "direct message"),
                     "yes" if caps.search else "no",

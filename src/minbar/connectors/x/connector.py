@@ -53,7 +53,9 @@ from minbar.connectors.types import (
     MediaItem,
     MediaRules,
     Metrics,
+    OptionKind,
     Page,
+    PostOption,
     PostRequest,
     PostType,
     PublishResult,
@@ -189,6 +191,22 @@ class XConnector(Connector):
         ),
         first_comment=True,  # a reply of the account to its own post
         threads=True,
+        # POST /2/tweets reply_settings (https://docs.x.com/x-api/posts/create-post):
+        # absent, everyone may reply. Only for the first post of a thread, not replies.
+        post_options=(
+            PostOption(
+                "reply_settings",
+                _("Who can reply"),
+                OptionKind.CHOICE,
+                (
+                    ("following", _("Accounts you follow")),
+                    ("mentionedUsers", _("Accounts you mention")),
+                    ("subscribers", _("Your subscribers")),
+                    ("verified", _("Verified accounts")),
+                ),
+                help=_("Empty: everyone."),
+            ),
+        ),
         # clicks (url_link_clicks) only for the account's posts of the last 30 days and
         # where the app's access level allows non-public metrics; absent otherwise.
         post_metrics=frozenset(
@@ -578,6 +596,7 @@ class XConnector(Connector):
         media_ids: list[str] | None = None,
         reply_to: str = "",
         quote: str = "",
+        reply_settings: str = "",
     ) -> tuple[str, str]:
         """``POST /2/tweets``; returns (id, text). A part already out (same key) is reused."""
         if key:
@@ -594,6 +613,8 @@ class XConnector(Connector):
             body["reply"] = {"in_reply_to_tweet_id": reply_to}
         if quote:
             body["quote_tweet_id"] = quote
+        if reply_settings:
+            body["reply_settings"] = reply_settings
         try:
             answer = self._call(
                 "POST", "/2/tweets", json=body, writes=True, endpoint="POST /2/tweets"
@@ -633,7 +654,13 @@ class XConnector(Connector):
         if not (known and known.get("id")):  # uploads only when the first post is not out yet
             media_ids = [self._upload(item) for item in request.media]
         first_id, _text = self._create(
-            _text_with_link(request), key=key, media_ids=media_ids, reply_to=reply_to, quote=quote
+            _text_with_link(request),
+            key=key,
+            media_ids=media_ids,
+            reply_to=reply_to,
+            quote=quote,
+            # Who may answer is the conversation's setting: the first post's alone.
+            reply_settings="" if reply_to else request.options.get("reply_settings", ""),
         )
         # The rest of a thread answers the post before it. Each part has its own key
         # derived from the request's, so publishing the same request again after a

@@ -69,6 +69,9 @@ PROBLEMS = "https://api.twitter.com/2/problems/"
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 
 
+REPLY_SETTINGS = ("following", "mentionedUsers", "subscribers", "verified")
+
+
 @dataclass
 class User:
     id: str
@@ -97,6 +100,7 @@ class Post:
     impressions: int = 0
     link_clicks: int = 0
     hidden: bool = False
+    reply_settings: str = "everyone"
 
 
 @dataclass
@@ -811,6 +815,12 @@ class Routes:
             raise invalid("Your Tweet text is too long.", text=[text[:50]])
         reply_to = str((body.get("reply") or {}).get("in_reply_to_tweet_id") or "")
         quote = str(body.get("quote_tweet_id") or "")
+        # https://docs.x.com/x-api/posts/create-post: reply_settings is one of these.
+        reply_settings = body.get("reply_settings")
+        if reply_settings is not None and reply_settings not in REPLY_SETTINGS:
+            raise invalid(
+                f"$.reply_settings: does not have a value in the enumeration {list(REPLY_SETTINGS)}"
+            )
         with fake.lock:
             for media_id in media_ids:
                 media = fake.media.get(str(media_id))
@@ -832,6 +842,8 @@ class Routes:
             post = fake._create(
                 token.user_id, text or "", reply_to=reply_to, quote=quote, media_ids=media_ids
             )
+            if reply_settings:
+                post.reply_settings = reply_settings
         return 201, {
             "data": {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
         }

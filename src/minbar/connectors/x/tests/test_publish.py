@@ -237,3 +237,22 @@ def test_media_rules_are_checked_before_uploading(
 def test_content_warning_is_not_supported(brand: Connected) -> None:
     with pytest.raises(NotSupported):
         brand.connector.publish(PostRequest(text="spoiler", content_warning="cw"))
+
+
+def test_who_can_reply_is_set_on_the_first_post_of_a_thread_only(
+    brand: Connected, fake: FakeX
+) -> None:
+    result = brand.connector.publish(
+        PostRequest(
+            text="Ask us anything",
+            thread=("Part two",),
+            options={"reply_settings": "mentionedUsers"},
+        )
+    )
+    assert fake.posts[result.remote_id].reply_settings == "mentionedUsers"
+    assert fake.posts[result.thread_ids[0]].reply_settings == "everyone"
+
+
+def test_an_unknown_reply_setting_is_refused_by_x(brand: Connected, fake: FakeX) -> None:
+    with pytest.raises(Rejected):
+        brand.connector.publish(PostRequest(text="Hi", options={"reply_settings": "friends"}))
