@@ -128,15 +128,17 @@ def _form_media(form: QueryDict, list_name: str, alt_prefix: str) -> list[dict[s
 
 def _option_rows(
     channel: Channel, target: Target | None, form: QueryDict | None, time_zone: str
-) -> list[dict[str, Any]]:
-    """The channel's network settings as composer fields, filled from the form or the target."""
+) -> dict[str, Any]:
+    """The channel's network settings as composer fields, filled from the form or the target,
+    with the network's name."""
     caps = connector_for(channel).account_capabilities()
     prefix = option_prefix(channel.pk)
     if form is not None:
-        values = options_from(form, channel.pk)
-        return post_options.form_rows(caps, values, time_zone, prefix)
-    values = dict(target.options) if target else {}
-    return post_options.form_rows(caps, values, time_zone, prefix, fresh=target is None)
+        rows = post_options.form_rows(caps, options_from(form, channel.pk), time_zone, prefix)
+    else:
+        values = dict(target.options) if target else {}
+        rows = post_options.form_rows(caps, values, time_zone, prefix, fresh=target is None)
+    return {"options": rows, "network_label": caps.label}
 
 
 def _compose_context(
@@ -163,7 +165,7 @@ def _compose_context(
                     "link": form.get(f"link_{channel.pk}", ""),
                     "thread": form.get(f"thread_{channel.pk}", ""),
                     "first_comment": form.get(f"first_comment_{channel.pk}", ""),
-                    "options": _option_rows(channel, target, form, time_zone),
+                    **_option_rows(channel, target, form, time_zone),
                 }
             )
         else:
@@ -181,7 +183,7 @@ def _compose_context(
                     "link": target.link if target else "",
                     "thread": f"\n{THREAD_SEPARATOR}\n".join(target.thread) if target else "",
                     "first_comment": target.first_comment if target else "",
-                    "options": _option_rows(channel, target, form, time_zone),
+                    **_option_rows(channel, target, form, time_zone),
                 }
             )
     shared = (
