@@ -57,6 +57,12 @@ def problems_for(
 ) -> list[str]:
     """Specific messages ("Bluesky: 301/300 characters"); empty when the post fits."""
     label = str(caps.label)
+    if not caps.post_types:
+        # Connected for its sign-in, insights or inbox, but the network offers no posting API.
+        return [
+            _("%(network)s: Minbar cannot publish on this channel; its API does not allow posting.")
+            % {"network": label}
+        ]
     problems: list[str] = []
     rules = caps.text
     pieces = [text, *(thread or [])]

@@ -138,7 +138,7 @@ def _option_rows(
     else:
         values = dict(target.options) if target else {}
         rows = post_options.form_rows(caps, values, time_zone, prefix, fresh=target is None)
-    return {"options": rows, "network_label": caps.label}
+    return {"options": rows, "network_label": caps.label, "can_post": bool(caps.post_types)}
 
 
 def _compose_context(

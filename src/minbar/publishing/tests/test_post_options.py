@@ -67,7 +67,9 @@ class OptionsConnector(FakeConnector):
 
 @pytest.fixture(autouse=True)
 def option_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    registry = {"optnet": OptionsConnector, "fakenet": FakeConnector}
+    from minbar.connectors.snapchat.connector import SnapchatConnector
+
+    registry = {"optnet": OptionsConnector, "fakenet": FakeConnector, "snapchat": SnapchatConnector}
 
     def get(network: str) -> Any:
         try:
@@ -302,3 +304,18 @@ def test_outsider_gets_404_for_another_workspaces_channel_settings(
     client.force_login(world.charlie)
     answer = client.get(f"/api/v1/workspaces/acme/channels/{channel.pk}/post-options")
     assert answer.status_code == 404
+
+
+def test_a_channel_without_posting_is_not_offered_and_refused_by_the_api(world: Any) -> None:
+    """Snapchat connects for sign-in only: its public API has no organic posting."""
+    snap = Channel.objects.create(
+        workspace=world.acme, network="snapchat", remote_id="snap-1", handle="acme.snap"
+    )
+    client = Client()
+    client.force_login(world.alice)
+    page = client.get("/w/acme/publishing/new/").content.decode()
+    assert f'name="channels" value="{snap.pk}"' not in page
+    assert f'data-testid="cannot-post-{snap.pk}"' in page
+    with pytest.raises(InvalidInput) as caught:
+        _create(world, PostInput(text="Hi", channel_ids=[snap.pk], when="now"))
+    assert "its API does not allow posting" in caught.value.fields[f"channel_{snap.pk}"]
