@@ -43,6 +43,8 @@ def _media(cls: type[Connector]) -> str:
         parts.append(f"{media.max_images} images")
     if media.max_videos:
         parts.append(f"{media.max_videos} video" + ("s" if media.max_videos > 1 else ""))
+    if media.document_types:
+        parts.append(f"or {media.max_documents or 1} document (PDF)")
     if media.alt_text and parts:
         parts.append("alt text")
     return ", ".join(parts) or "—"

@@ -99,6 +99,10 @@ class MediaRules:
     alt_text: bool = False
     alt_text_max_length: int | None = None
     media_required: bool = False
+    # Documents (PDF) a post can carry alone, as LinkedIn's document posts.
+    document_types: tuple[str, ...] = ()
+    max_documents: int = 0
+    max_document_bytes: int | None = None
 
 
 class OptionKind(StrEnum):

@@ -190,23 +190,26 @@ def _too_large(size: int, limit: int, kind: str) -> str:
     values = {"max": human_size(limit), "size": human_size(size)}
     if kind == Kind.VIDEO:
         return _("videos can be at most %(max)s; this one is %(size)s.") % values
+    if kind == Kind.DOCUMENT:
+        return _("documents can be at most %(max)s; this one is %(size)s.") % values
     return _("images can be at most %(max)s; this one is %(size)s.") % values
 
 
 def _read(upload: File, workdir: Path, index: int, limits: MediaLimits) -> _Ready:
     """Check and clean one upload, or raise MediaRejected saying why it cannot be used."""
     declared = upload.size or 0
-    largest = max(limits.max_image_bytes, limits.max_video_bytes)
+    largest = max(limits.max_image_bytes, limits.max_video_bytes, processing.MAX_DOCUMENT_BYTES)
     if declared > largest:
         raise MediaRejected(
             _(
-                "the file is %(size)s; Minbar takes images of up to %(image)s and videos of "
-                "up to %(video)s."
+                "the file is %(size)s; Minbar takes images of up to %(image)s, videos of "
+                "up to %(video)s and documents of up to %(document)s."
             )
             % {
                 "size": human_size(declared),
                 "image": human_size(limits.max_image_bytes),
                 "video": human_size(limits.max_video_bytes),
+                "document": human_size(processing.MAX_DOCUMENT_BYTES),
             }
         )
     spooled = workdir / f"upload-{index}"
@@ -217,6 +220,9 @@ def _read(upload: File, workdir: Path, index: int, limits: MediaLimits) -> _Read
     video_type = processing.sniff_video(head)
     if video_type is not None:
         return _read_video(spooled, filename, sha256, size, video_type, limits)
+    document_type = processing.sniff_document(head)
+    if document_type is not None:
+        return _read_document(spooled, filename, sha256, size, document_type)
     refused = processing.refused_format(head)
     if refused is not None:
         raise MediaRejected(processing.refusal_for(refused))
@@ -237,6 +243,24 @@ def _read(upload: File, workdir: Path, index: int, limits: MediaLimits) -> _Read
         height=clean.height,
         animated=clean.animated,
         transparent=clean.transparent,
+    )
+
+
+def _read_document(path: Path, filename: str, sha256: str, size: int, mime_type: str) -> _Ready:
+    """A PDF is kept as uploaded (networks show it as the author made it), with a preview
+    of its first page when Poppler's pdftoppm is installed."""
+    if size > processing.MAX_DOCUMENT_BYTES:
+        raise MediaRejected(_too_large(size, processing.MAX_DOCUMENT_BYTES, Kind.DOCUMENT))
+    thumbnail = processing.document_thumbnail(path)
+    return _Ready(
+        filename=filename,
+        sha256=sha256,
+        size=size,
+        kind=Kind.DOCUMENT,
+        mime_type=mime_type,
+        content=path,
+        thumbnail=thumbnail[0] if thumbnail else None,
+        thumbnail_mime_type=thumbnail[1] if thumbnail else "",
     )
 
 

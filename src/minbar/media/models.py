@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     IMAGE = "image", _("Image")
     VIDEO = "video", _("Video")
     GIF = "gif", _("GIF")
+    DOCUMENT = "document", _("Document")
 
 
 TYPE_NAMES = {
@@ -31,6 +32,7 @@ TYPE_NAMES = {
     "video/mp4": "MP4",
     "video/quicktime": "MOV",
     "video/webm": "WebM",
+    "application/pdf": "PDF",
 }
 
 

@@ -19,6 +19,7 @@ import json
 import math
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,7 +58,17 @@ IMAGE_FORMATS = {
 # What Pillow is asked to open; its JPEG opener answers MPO for multi-picture files.
 OPEN_FORMATS = ["JPEG", "PNG", "GIF", "WEBP"]
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
-ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", *VIDEO_TYPES)
+DOCUMENT_TYPES = ("application/pdf",)
+# LinkedIn's document posts take up to 100 MB; no other network takes documents.
+MAX_DOCUMENT_BYTES = 100 * MB
+ACCEPTED_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    *VIDEO_TYPES,
+    *DOCUMENT_TYPES,
+)
 EXTENSIONS = {
     "image/jpeg": ".jpg",
     "image/png": ".png",
@@ -66,6 +77,7 @@ EXTENSIONS = {
     "video/mp4": ".mp4",
     "video/quicktime": ".mov",
     "video/webm": ".webm",
+    "application/pdf": ".pdf",
 }
 # Formats Pillow can name but Minbar does not take: named in the refusal.
 REFUSED_IMAGE_FORMATS = {
@@ -242,8 +254,8 @@ def refusal_for(label: str) -> str:
 
 def not_media_message() -> str:
     return _(
-        "this is not an image or a video Minbar can read. Upload JPEG, PNG, GIF or WebP "
-        "images, or MP4, MOV or WebM videos."
+        "this is not an image, a video or a document Minbar can read. Upload JPEG, PNG, GIF "
+        "or WebP images, MP4, MOV or WebM videos, or PDF documents."
     )
 
 
@@ -605,6 +617,64 @@ def video_thumbnail(source: Path) -> tuple[bytes, str] | None:
         return None
 
 
+# -- documents -------------------------------------------------------------------------------
+
+
+def sniff_document(head: bytes) -> str | None:
+    """The document type of these first bytes (a PDF starts with "%PDF-"), or None."""
+    return "application/pdf" if head.startswith(b"%PDF-") else None
+
+
+def pdftoppm_path() -> str | None:
+    return shutil.which("pdftoppm")
+
+
+def document_thumbnail(source: Path) -> tuple[bytes, str] | None:
+    """A 320-pixel preview of a PDF's first page, made with Poppler's pdftoppm; None without it
+    (or for a PDF it cannot draw)."""
+    program = pdftoppm_path()
+    if program is None:
+        return None
+    try:
+        with tempfile.TemporaryDirectory(prefix="minbar-pdf-") as workdir:
+            root = Path(workdir) / "page"  # pdftoppm writes page.png (-singlefile)
+            command = [program, "-png", "-f", "1", "-l", "1", "-scale-to"]
+            command += [str(THUMBNAIL_SIZE * 2), "-singlefile", str(source), str(root)]
+            done = subprocess.run(command, capture_output=True, timeout=60, check=False)
+            drawn = root.with_suffix(".png")
+            if done.returncode != 0 or not drawn.exists():
+                return None
+            with Image.open(drawn, formats=["PNG"]) as page:
+                page.load()
+                return make_thumbnail(page, transparent=False)
+    except (OSError, subprocess.TimeoutExpired, UnidentifiedImageError, ValueError):
+        return None
+
+
+def _document_checks(asset: MediaAsset, rules: MediaRules, network: str) -> list[MediaCheck]:
+    if asset.mime_type not in rules.document_types:
+        return [
+            MediaCheck(
+                Level.ERROR,
+                _("%(network)s does not take documents; attach images or a video instead.")
+                % {"network": network},
+            )
+        ]
+    if rules.max_document_bytes and asset.bytes > rules.max_document_bytes:
+        return [
+            MediaCheck(
+                Level.ERROR,
+                _("%(network)s takes documents of up to %(max)s; this one is %(size)s.")
+                % {
+                    "network": network,
+                    "max": human_size(rules.max_document_bytes),
+                    "size": human_size(asset.bytes),
+                },
+            )
+        ]
+    return []
+
+
 # -- checks per network ---------------------------------------------------------------------
 
 
@@ -908,6 +978,8 @@ def check_for(
     name = _network(network)
     if asset.kind == Kind.VIDEO:
         return _video_checks(asset, media_rules, name)
+    if asset.kind == Kind.DOCUMENT:
+        return _document_checks(asset, media_rules, name)
     return list(_plan_image(asset, media_rules, name, fit or media_limits().fit).checks)
 
 
@@ -982,6 +1054,15 @@ def prepare_for(
     """
     name = _network(network)
     alt = _alt_text_for(asset, media_rules)
+    if asset.kind == Kind.DOCUMENT:
+        errors = [c.message for c in _document_checks(asset, media_rules, name)]
+        if errors:
+            raise InvalidInput(" ".join(errors))
+        # A document's title on the network: its alt text, else the name it was uploaded as.
+        title = asset.alt_text.strip() or Path(asset.original_filename).stem
+        return PreparedMedia(
+            default_storage.path(asset.file.name or ""), asset.mime_type, None, None, title
+        )
     if asset.kind == Kind.VIDEO:
         errors = [
             c.message for c in _video_checks(asset, media_rules, name) if c.level == Level.ERROR

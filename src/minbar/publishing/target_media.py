@@ -148,7 +148,7 @@ def check_media(
     label = str(caps.label)
     rules = caps.media
     verdict = MediaVerdict(count=len(items))
-    images = videos = 0
+    images = videos = documents = 0
     for item in items:
         asset = assets.get(int(item.get("asset") or 0))
         if asset is None:
@@ -159,6 +159,8 @@ def check_media(
             continue
         if asset.kind == Kind.VIDEO:
             videos += 1
+        elif asset.kind == Kind.DOCUMENT:
+            documents += 1
         else:
             images += 1
         for check in check_for(
@@ -187,6 +189,17 @@ def check_media(
         verdict.problems.append(
             _("%(network)s cannot mix images and videos in one post.") % {"network": label}
         )
+    if documents and rules.document_types:
+        if documents > max(rules.max_documents, 1):
+            verdict.problems.append(
+                _("%(network)s: one document per post; this post has %(count)d.")
+                % {"network": label, "count": documents}
+            )
+        elif images or videos:
+            verdict.problems.append(
+                _("%(network)s: a document goes alone, without images or videos.")
+                % {"network": label}
+            )
     return verdict
 
 

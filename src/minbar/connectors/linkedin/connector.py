@@ -71,11 +71,13 @@ from minbar.connectors.linkedin.mapping import (
 from minbar.connectors.linkedin.media import (
     DOCUMENT_TYPES,
     IMAGE_TYPES,
+    MAX_DOCUMENT_BYTES,
     MAX_IMAGES,
     MAX_VIDEO_BYTES,
     VIDEO_TYPES,
     Uploaded,
     Uploader,
+    kind_of,
     media_problems,
 )
 from minbar.connectors.linkedin.text import (
@@ -142,6 +144,9 @@ class LinkedInConnector(Connector):
             max_videos=1,
             max_video_bytes=MAX_VIDEO_BYTES,
             mix_images_and_video=False,
+            document_types=DOCUMENT_TYPES,
+            max_documents=1,
+            max_document_bytes=MAX_DOCUMENT_BYTES,
             alt_text=True,
             alt_text_max_length=ALT_TEXT_MAX,
         ),
@@ -448,7 +453,7 @@ class LinkedInConnector(Connector):
         problems += post_text_problems(_text_of(request))
         problems += media_problems(request.media)
         for item in request.media:
-            if len(item.alt_text) > ALT_TEXT_MAX:
+            if kind_of(item) == "image" and len(item.alt_text) > ALT_TEXT_MAX:
                 problems.append(
                     _("LinkedIn: an image description takes at most %(count)s characters.")
                     % {"count": ALT_TEXT_MAX}

@@ -125,7 +125,10 @@ class Uploader:
             urn=urn,
             kind=kind,
             alt_text=item.alt_text,
-            title=os.path.splitext(os.path.basename(item.path))[0],
+            # Minbar hands a document's title as its alt text (the library's alt text, else
+            # the name it was uploaded as); a file on its own keeps its name.
+            title=(item.alt_text if kind == "document" else "")
+            or os.path.splitext(os.path.basename(item.path))[0],
         )
 
     def _single(self, kind: str, data: bytes, mime_type: str) -> str:

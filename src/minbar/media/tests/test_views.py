@@ -108,7 +108,10 @@ def test_plain_upload_error_shows_the_page_again(world):
         "/w/acme/media/upload/", {"files": [upload("notes.png", b"not a picture")]}
     )
     assert response.status_code == 422
-    assert "notes.png: this is not an image or a video Minbar can read" in response.content.decode()
+    assert (
+        "notes.png: this is not an image, a video or a document Minbar can read"
+        in response.content.decode()
+    )
 
 
 def test_filters_and_search(world):

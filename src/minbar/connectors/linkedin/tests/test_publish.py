@@ -238,3 +238,19 @@ def test_a_member_without_a_page_role_cannot_post_as_the_page(
         page_channel.connector.publish(PostRequest(text="Not mine any more"))
     assert caught.value.status == 403
     assert "administrators" in caught.value.message
+
+
+def test_a_documents_title_is_the_title_minbar_hands_over(
+    page_channel: Connected, fake: FakeLinkedIn, tmp_path: Path
+) -> None:
+    """From the library a document arrives under a stored name; its title travels as alt text."""
+    path = tmp_path / "b64d0e1f.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + b"0" * 2048)
+    result = page_channel.connector.publish(
+        PostRequest(
+            text="Our menu",
+            media=(MediaItem(str(path), "application/pdf", alt_text="Winter menu"),),
+            idempotency_key="d2",
+        )
+    )
+    assert fake.posts[result.remote_id]["content"]["media"]["title"] == "Winter menu"
