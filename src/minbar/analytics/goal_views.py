@@ -36,7 +36,6 @@ class GoalForm(forms.Form):
     target_kind = forms.ChoiceField(
         label=gettext_lazy("Target"),
         choices=TargetKind.choices,
-        widget=forms.RadioSelect,
         initial=TargetKind.PERCENT,
     )
     target_value = forms.DecimalField(
@@ -126,11 +125,12 @@ def goal_card(summary: g.GoalSummary, *, rtl: bool) -> dict[str, Any]:
     """What the goal card template draws for one summary."""
     metric = g.METRICS[summary.metric]
     text = actions.value_text
+    typed_whole = summary.target_value == summary.target_value.to_integral_value()
     if summary.target_kind == TargetKind.PERCENT:
         sign = "\u2212" if metric.lower_is_better else "+"
         aim = _("%(sign)s%(n)s%% over the baseline") % {
             "sign": sign,
-            "n": charts.number(float(summary.target_value), 1),
+            "n": charts.number(float(summary.target_value), 0 if typed_whole else 1),
         }
     else:
         aim = _("reach %(value)s") % {"value": text(metric, summary.target)}
@@ -180,7 +180,9 @@ def dashboard_goals(access: WorkspaceAccess, scope: reports.AnalyticsScope) -> l
     if scope.kind == "channel" and scope.store.channel_ids:
         channel_id = scope.store.channel_ids[0]
     return goal_cards(
-        g.goal_summaries(access.workspace, channel_id=channel_id, tag=scope.store.tag or None)
+        g.goal_summaries(
+            access.workspace, channel_id=channel_id, tag=scope.store.tag or None, cached=True
+        )
     )
 
 
@@ -189,7 +191,7 @@ def dashboard_goals(access: WorkspaceAccess, scope: reports.AnalyticsScope) -> l
 
 @workspace_view(Perm.VIEW_ANALYTICS)
 def goal_list(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
-    summaries = g.all_summaries(g.reading_access(access.workspace))
+    summaries = g.all_summaries(g.reading_access(access.workspace), cached=True)
     goals = {goal.pk: goal for goal in actions.goals_for(access)}
     cards = goal_cards(summaries)
     for card in cards:

@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -41,6 +42,7 @@ from minbar.workspaces.roles import Role
 
 AT_RISK_SHARE = 0.9
 SERIES_POINTS = 7  # measured points drawn per goal, the last one today
+CACHE_SECONDS = 300  # dashboards are minutes behind the networks anyway
 
 STATUSES = ("not_started", "on_track", "at_risk", "behind", "achieved", "missed", "no_data")
 STATUS_LABELS: dict[str, Promise] = {
@@ -266,14 +268,26 @@ def checkpoints(first: date, last: date, points: int = SERIES_POINTS) -> list[da
     return sorted({first + timedelta(days=round(span * i / (count - 1))) for i in range(count)})
 
 
+def _cache_key(goal: Goal, days: list[date]) -> str:
+    # Any edit changes updated_at or the baseline's time, so a changed goal is measured afresh.
+    measured = goal.baseline_computed_at.timestamp() if goal.baseline_computed_at else 0
+    stamp = f"{goal.updated_at.timestamp()}:{measured}"
+    return f"minbar:goal:{goal.pk}:{stamp}:{days[0]}:{days[-1]}:{len(days)}"
+
+
 def summarize(
     access: WorkspaceAccess,
     goal: Goal,
     *,
     today: date | None = None,
     series: bool = True,
+    cached: bool = False,
 ) -> GoalSummary:
-    """Measure ``goal`` as of ``today`` (default: today in the goal's time zone)."""
+    """Measure ``goal`` as of ``today`` (default: today in the goal's time zone).
+
+    ``cached``: pages may reuse measurements up to :data:`CACHE_SECONDS` old (a goal
+    card costs one overview per chart point); alerts and the API always measure.
+    """
     metric = METRICS[goal.metric]
     zone = zone_of(goal)
     today = today or timezone.now().astimezone(zone).date()
@@ -287,12 +301,17 @@ def summarize(
     current: float | None = None
     if started:
         days = checkpoints(goal.start_day, through) if series else [through]
-        for day in days:
-            value = measure(access, scope, metric, reports.Period(goal.start_day, day, zone))
-            if value is not None:
-                points.append((day, value))
-            if day == through:
-                current = value
+        key = _cache_key(goal, days)
+        found = cache.get(key) if cached else None
+        if found is None:
+            found = [
+                (day, measure(access, scope, metric, reports.Period(goal.start_day, day, zone)))
+                for day in days
+            ]
+            if cached:
+                cache.set(key, found, CACHE_SECONDS)
+        points = [(day, value) for day, value in found if value is not None]
+        current = found[-1][1]
     target = target_of(goal, goal.baseline)
     projection = None if current is None else project(metric, current, elapsed, total_days)
     status = status_of(
@@ -356,6 +375,7 @@ def goal_summaries(
     channel_id: int | None = None,
     tag: str | None = None,
     today: date | None = None,
+    cached: bool = False,
 ) -> list[GoalSummary]:
     """Every goal of a scope, measured: the workspace's own, one channel's or one tag's.
 
@@ -364,14 +384,16 @@ def goal_summaries(
     """
     access = reading_access(workspace)
     return [
-        summarize(access, goal, today=today)
+        summarize(access, goal, today=today, cached=cached)
         for goal in goals_in_scope(workspace, channel_id=channel_id, tag=tag)
     ]
 
 
-def all_summaries(access: WorkspaceAccess, *, today: date | None = None) -> list[GoalSummary]:
+def all_summaries(
+    access: WorkspaceAccess, *, today: date | None = None, cached: bool = False
+) -> list[GoalSummary]:
     """Every goal of the workspace, whatever its scope (the goals page)."""
     return [
-        summarize(access, goal, today=today)
+        summarize(access, goal, today=today, cached=cached)
         for goal in Goal.objects.filter(workspace=access.workspace)
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -64,17 +65,15 @@ def form_data(**fields: str) -> dict[str, str]:
 
 def a_goal(world, **fields) -> Goal:
     today = timezone.localdate()
-    data = actions.GoalInput(
-        **{
-            "name": "Spring engagement",
-            "metric": "engagements",
-            "target_kind": TargetKind.ABSOLUTE,
-            "target_value": Decimal("200"),
-            "start_day": today - timedelta(days=9),
-            "end_day": today + timedelta(days=20),
-        }
-        | fields
-    )
+    values: dict[str, Any] = {
+        "name": "Spring engagement",
+        "metric": "engagements",
+        "target_kind": TargetKind.ABSOLUTE,
+        "target_value": Decimal("200"),
+        "start_day": today - timedelta(days=9),
+        "end_day": today + timedelta(days=20),
+    } | fields
+    data = actions.GoalInput(**values)
     return actions.create_goal(Actor(user=world.alice), access_for(world.alice, "acme"), data)
 
 
@@ -301,3 +300,20 @@ def test_goal_endpoints_are_in_the_openapi_schema(world):
     paths = Client().get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/workspaces/{slug}/goals" in paths
     assert "/api/v1/workspaces/{slug}/goals/{goal_id}/progress" in paths
+
+
+def test_pages_reuse_a_measurement_for_minutes_and_measure_again_after_an_edit(world, pulse):
+    goal = a_goal(world)
+    client = login(world.alice)
+    assert (
+        'data-testid="goal-current">30<' in client.get("/w/acme/analytics/goals/").content.decode()
+    )
+    get_store().record([Event(world.acme.pk, pulse.pk, 1, 1, "likes", timezone.now(), 5)])
+    get_store().roll_up(timezone.now() + LAG)
+    page = client.get("/w/acme/analytics/goals/").content.decode()
+    assert 'data-testid="goal-current">30<' in page  # the card's numbers are a few minutes old
+    api_view = api(client, "GET", f"/acme/goals/{goal.pk}/progress").json()
+    assert api_view["current"] == 35  # the API always measures
+    client.post(f"/w/acme/analytics/goals/{goal.pk}/edit/", form_data(name="Renamed"))
+    page = client.get("/w/acme/analytics/goals/").content.decode()
+    assert 'data-testid="goal-current">35<' in page

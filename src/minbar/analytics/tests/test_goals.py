@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -68,7 +69,7 @@ def pulse(world, monkeypatch):
 
 
 def make_goal(world, **fields) -> Goal:
-    values = {
+    values: dict[str, Any] = {
         "name": "More engagement in March",
         "metric": "engagements",
         "target_kind": TargetKind.PERCENT,
@@ -165,7 +166,7 @@ def test_lower_is_better_targets_are_a_decrease():
         metric="response_time", target_kind=TargetKind.ABSOLUTE, target_value=Decimal("30")
     )
     assert g.target_of(absolute, None) == 1800  # 30 minutes
-    common = {"started": True, "ended": False, "target": 2700.0}
+    common: dict[str, Any] = {"started": True, "ended": False, "target": 2700.0}
     assert g.status_of(response_time, current=2600, projection=2600, **common) == "on_track"
     # 2700 / 2900 = 93 % of the way
     assert g.status_of(response_time, current=2900, projection=2900, **common) == "at_risk"
@@ -326,9 +327,11 @@ def test_behind_alerts_once_per_fall_and_again_after_a_recovery(
         assert actions.check_goal(goal, today=date(2026, 3, 4)) == "behind"
     alerts = Notification.objects.filter(kind="goal_behind")
     assert sorted(n.user.username for n in alerts.all()) == ["alice", "bob"]  # owner + admins
-    assert alerts.first().url == f"/w/acme/analytics/goals/#goal-{goal.pk}"
-    assert "Goal behind: More engagement in March" in alerts.first().title
-    assert "will reach 100 by" in alerts.first().body and "the target is 115" in alerts.first().body
+    first = alerts.first()
+    assert first is not None
+    assert first.url == f"/w/acme/analytics/goals/#goal-{goal.pk}"
+    assert "Goal behind: More engagement in March" in first.title
+    assert "will reach 100 by" in first.body and "the target is 115" in first.body
     assert len(mail.outbox) == 2
     # Recovers: 6 more engagements on the 4th -> 46, projected 115.
     record(pulse, at(4, 6), comments=6)
