@@ -363,3 +363,18 @@ def test_the_daily_check_looks_at_each_goal_once_a_local_day(world, pulse):
     assert actions.check_goals() == 0  # already checked today in Riyadh
     goal.refresh_from_db()
     assert goal.last_checked_at is not None and goal.last_status
+
+
+def test_the_command_prints_goals_and_runs_the_check(world, pulse):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_goal(world, target_kind=TargetKind.ABSOLUTE, target_value=Decimal("50"))
+    out = StringIO()
+    call_command("analytics", "goals", "--workspace", "acme", stdout=out)
+    line = out.getvalue().strip()
+    assert line.startswith("acme\t") and "now 40\ttarget 50\tprojected 40\tmissed" in line
+    out = StringIO()
+    call_command("analytics", "check-goals", stdout=out)
+    assert out.getvalue().strip() == "Checked 0 goal(s)."  # it ended in March
