@@ -198,6 +198,7 @@ class ActionErrorInvalidPage(ActionError):
 def register_routers() -> None:
     from minbar.accounts.api import router as accounts_router
     from minbar.analytics.api import router as analytics_router
+    from minbar.analytics.goals_api import router as goals_router
     from minbar.audit.api import router as audit_router
     from minbar.channels.api import router as channels_router
     from minbar.inbox.api import router as inbox_router
@@ -220,6 +221,7 @@ def register_routers() -> None:
     api.add_router("/workspaces", links_router)
     api.add_router("/conversions", conversions_router)
     api.add_router("/workspaces", analytics_router)
+    api.add_router("/workspaces", goals_router)
 
 
 register_routers()

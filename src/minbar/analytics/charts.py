@@ -22,7 +22,9 @@ def number(value: float | None, decimals: int = 0) -> str:
     """A number in the active language's format ("—" when there is none)."""
     if value is None:
         return "—"
-    return str(formats.number_format(value, decimals, use_l10n=True, force_grouping=True))
+    # Rounded first: number_format cuts the extra decimals off (114.9999… would read 114).
+    rounded = round(value, decimals)
+    return str(formats.number_format(rounded, decimals, use_l10n=True, force_grouping=True))
 
 
 def percent(value: float | None, decimals: int = 1) -> str:
@@ -173,3 +175,71 @@ def funnel_widths(values: Sequence[int | None]) -> list[float | None]:
     known = [v for v in values if v is not None]
     peak = max([1, *known])
     return [None if v is None else round(100 * max(v, 0) / peak, 1) for v in values]
+
+
+def goal_chart(
+    start: date,
+    end: date,
+    series: Sequence[tuple[date, float]],
+    *,
+    additive: bool,
+    target: float | None,
+    projection: float | None,
+    rtl: bool,
+    caption: str,
+) -> dict[str, object]:
+    """A goal's path: measured values (line), the projection (dashed), the target (line).
+
+    A value measured through day ``d`` sits at the end of ``d``; additive metrics start
+    from 0 at the start of the first day. Right-to-left pages run time leftwards.
+    """
+    total = max(1, (end - start).days + 1)
+
+    def x_at(fraction: float) -> float:
+        x = WIDTH * min(max(fraction, 0.0), 1.0)
+        return WIDTH - x if rtl else x
+
+    known = [v for _d, v in series]
+    peak = max([*known, target or 0, projection or 0, 0]) * 1.1 or 1.0
+
+    def y_at(value: float) -> float:
+        return PLOT - (PLOT - 10) * max(value, 0) / peak
+
+    points: list[tuple[float, float]] = [(x_at(0), y_at(0))] if additive and series else []
+    for day, value in series:
+        points.append((x_at(((day - start).days + 1) / total), y_at(value)))
+    projected = None
+    if points and projection is not None:
+        last_x, last_y = points[-1]
+        projected = {
+            "x1": coordinate(last_x),
+            "y1": coordinate(last_y),
+            "x2": coordinate(x_at(1.0)),
+            "y2": coordinate(y_at(projection)),
+        }
+    ticks = [
+        Tick(
+            coordinate(x_at(0)),
+            str(formats.date_format(start, "MONTH_DAY_FORMAT")),
+            "end" if rtl else "start",
+        ),
+        Tick(
+            coordinate(x_at(1.0)),
+            str(formats.date_format(end, "MONTH_DAY_FORMAT")),
+            "start" if rtl else "end",
+        ),
+    ]
+    return {
+        "line": " ".join(f"{coordinate(x)},{coordinate(y)}" for x, y in points),
+        "dots": [{"x": coordinate(x), "y": coordinate(y)} for x, y in points[-1:]],
+        "projection": projected,
+        "target_y": None if target is None else coordinate(y_at(target)),
+        # The svg is drawn left to right (direction: ltr); the label sits by the last day.
+        "target_label_x": coordinate(x_at(1.0) + (4 if rtl else -4)),
+        "target_anchor": "start" if rtl else "end",
+        "ticks": ticks,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "plot": PLOT,
+        "caption": caption,
+    }

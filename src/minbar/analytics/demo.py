@@ -65,6 +65,48 @@ def record_demo_posts(workspace_slugs: list[str]) -> int:
                 published_at=sandbox_post.created_at,
             )
             made += 1
+    demo_goals(workspace_slugs)
+    return made
+
+
+# The demo's goal, in each demo workspace's language (names are data, not UI strings).
+DEMO_GOAL_NAMES = {"ar": "تفاعل هذا الشهر", "en": "Engagement this month"}
+DEMO_GOAL_ENGAGEMENTS = 2000
+
+
+def demo_goals(workspace_slugs: list[str]) -> int:
+    """A running goal per demo workspace (once), so the goals page has one to show."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from minbar.analytics import goals as g
+    from minbar.analytics.models import Goal, TargetKind
+    from minbar.workspaces.models import Membership, Workspace
+    from minbar.workspaces.roles import Role
+
+    made = 0
+    for workspace in Workspace.objects.filter(slug__in=workspace_slugs):
+        name = DEMO_GOAL_NAMES.get(workspace.language, DEMO_GOAL_NAMES["en"])
+        if Goal.objects.filter(workspace=workspace, name=name).exists():
+            continue
+        owner = Membership.objects.filter(workspace=workspace, role=Role.OWNER).first()
+        today = timezone.now().astimezone(ZoneInfo(workspace.time_zone or "UTC")).date()
+        goal = Goal(
+            workspace=workspace,
+            name=name,
+            metric="engagements",
+            target_kind=TargetKind.ABSOLUTE,
+            target_value=DEMO_GOAL_ENGAGEMENTS,
+            start_day=today - timedelta(days=2),
+            end_day=today + timedelta(days=27),
+            time_zone=workspace.time_zone or "UTC",
+            owner_id=owner.user_id if owner else None,
+            created_by_id=owner.user_id if owner else None,
+        )
+        goal.baseline = g.compute_baseline(g.reading_access(workspace), goal)
+        goal.baseline_computed_at = timezone.now()
+        goal.save()
+        made += 1
     return made
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Tracker(models.Model):
@@ -219,3 +220,56 @@ class Watermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.position}"
+
+
+class TargetKind(models.TextChoices):
+    ABSOLUTE = "absolute", _("A value to reach")
+    PERCENT = "percent", _("A change over the baseline (%)")
+
+
+class Goal(models.Model):
+    """A metric to move by an end day: "conversions of #launch up 15 % by the end of March".
+
+    ``target_value`` is what the user typed, in the metric's entry unit (percent for
+    rates, minutes for response time; for a percent target, the percentage).
+    ``baseline`` is the metric over the same number of days just before
+    ``start_day``, in the metric's own unit, kept from when it was last computed.
+    The days are whole days in ``time_zone``. :mod:`minbar.analytics.goals` measures
+    progress; ``alerted_behind`` remembers that the "behind" alert went out, so it goes
+    out once per fall, again only after a recovery.
+    """
+
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    metric = models.CharField(max_length=32)
+    target_kind = models.CharField(max_length=10, choices=TargetKind.choices)
+    target_value = models.DecimalField(max_digits=18, decimal_places=4)
+    start_day = models.DateField()
+    end_day = models.DateField()
+    time_zone = models.CharField(max_length=64, default="UTC")
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    tag = models.CharField(max_length=100, blank=True, default="")
+    owner = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    baseline = models.FloatField(null=True, blank=True)
+    baseline_computed_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=16, blank=True, default="")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    alerted_behind = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["end_day", "name", "pk"]
+        indexes = [models.Index(fields=["workspace", "end_day"], name="goal_ws_end")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -62,3 +62,17 @@ def demo_warm_up(round_number: int = 0) -> None:
     logger.info("analytics demo warm-up %s: %s post(s) measured", round_number + 1, measured)
     if round_number + 1 < demo.WARM_UP_ROUNDS:
         demo_warm_up.schedule(args=(round_number + 1,), delay=demo.WARM_UP_EVERY_SECONDS)
+
+
+@db_periodic_task(crontab(minute="20", hour="*"))
+def check_goals() -> None:
+    """Once a day per goal, measure it and alert if it fell behind (once per fall).
+
+    Runs hourly so that each goal is checked soon after midnight in its own time
+    zone; a goal already checked on its current local day is skipped.
+    """
+    from minbar.analytics import actions
+
+    checked = actions.check_goals()
+    if checked:
+        logger.info("analytics: %s goal(s) checked", checked)

@@ -125,7 +125,12 @@ def _overview_page(
         return csv_response(result, table, access.workspace.slug)
     if error:
         messages.error(request, error)
-    return render(request, "analytics/overview.html", _context(request, access, result, error))
+    from minbar.analytics.goal_views import dashboard_goals
+
+    context = _context(request, access, result, error)
+    context["goal_cards"] = dashboard_goals(access, scope)
+    context["can_manage_goals"] = access.can(Perm.MANAGE_CAMPAIGNS)
+    return render(request, "analytics/overview.html", context)
 
 
 def _context(

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from minbar.analytics import demo
-from minbar.analytics.models import MetricEvent, Tracker
+from minbar.analytics.models import Goal, MetricEvent, Tracker
 from minbar.analytics.store import LAG, get_store
 from minbar.core.demo import ARABIC_SLUG, ENGLISH_SLUG, seed_demo
 from minbar.publishing.models import Target, TargetState
@@ -32,6 +32,11 @@ def test_demo_posts_are_tracked_and_the_warm_up_measures_them(settings, tmp_path
     assert out.count() == top_level.count() > 0
     seed_demo()
     assert out.count() == top_level.count()  # recorded once
+    # One running goal per demo workspace, in its language, made once.
+    assert sorted(Goal.objects.values_list("workspace__slug", "name")) == [
+        (ENGLISH_SLUG, "Engagement this month"),
+        (ARABIC_SLUG, "تفاعل هذا الشهر"),
+    ]
 
     first = demo.warm_up(SLUGS)
     assert first == out.count()

@@ -10,6 +10,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,6 +20,7 @@ from django.utils import timezone
 from PIL import Image
 
 from minbar.accounts.actions import create_api_token
+from minbar.analytics.models import Goal
 from minbar.audit.actions import record
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
@@ -46,6 +48,7 @@ SECRET_MARKERS = (
     "acme-secret-reply",
     "acme-secret-webhook",
     "acme-secret-link",
+    "acme-secret-goal",
 )
 
 
@@ -124,7 +127,17 @@ def acme_objects(world):
         destination="https://acme.example/",
         title="acme-secret-link",
     )
+    goal = Goal.objects.create(
+        workspace=world.acme,
+        name="acme-secret-goal",
+        metric="engagements",
+        target_kind="absolute",
+        target_value=10,
+        start_day=date(2026, 1, 1),
+        end_day=date(2026, 1, 31),
+    )
     return {
+        "goal": goal,
         "link": link,
         "contact": contact,
         "item": item,
@@ -167,6 +180,7 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "path": "x",
         "filename": "x.jpg",
         "link_id": str(acme_objects["link"].pk),
+        "goal_id": str(acme_objects["goal"].pk),
         "fmt": "png",
         "code": "nosuch1",
     }
@@ -218,6 +232,7 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "endpoint_id": str(acme_objects["endpoint"].pk),
         "delivery_id": str(acme_objects["delivery"].pk),
         "link_id": str(acme_objects["link"].pk),
+        "goal_id": str(acme_objects["goal"].pk),
         "contact_id": str(acme_objects["contact"].pk),
     }
     operations = _api_operations(client, headers)
