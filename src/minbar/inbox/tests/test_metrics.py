@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.test import Client
@@ -167,3 +168,22 @@ def test_metrics_page_counts_sentiment_corrections(world, channel):
     page.login(username="bob", password=PASSWORD)
     body = page.get("/w/acme/inbox/metrics/").content.decode()
     assert "Positive → Negative: 1" in body
+
+
+def test_arabic_metrics_page_keeps_chart_numbers_plain_and_its_title_short(world, channel):
+    """Arabic writes decimals with U+066B, which SVG cannot read; the chart is not localized.
+    The page title holds only its name (the corrections panel appears once, in the page)."""
+    world.bob.language = "ar"
+    world.bob.save()
+    for hours in (1, 30, 55):
+        _item(world, channel, hours, timezone.now() - timedelta(hours=hours))
+    page = Client()
+    page.login(username="bob", password=PASSWORD)
+    body = page.get("/w/acme/inbox/metrics/?days=7").content.decode()
+    start = body.index('class="chart"')
+    svg = body[start : body.index("</svg>", start)]
+    assert "\u066b" not in svg
+    assert re.search(r'<rect x="[0-9.]+" y="[0-9.]+" width="[0-9.]+" height="[0-9.]+"', svg)
+    title = body[body.index("<title>") : body.index("</title>")]
+    assert "corrections" not in title
+    assert body.count('data-testid="corrections"') == 1
