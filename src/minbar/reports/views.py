@@ -75,8 +75,8 @@ def report_pdf(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     return _pdf_response(pdf.filename(access.workspace.slug, wanted), content)
 
 
-@require_POST
 @workspace_view(Perm.VIEW_ANALYTICS)
+@require_POST
 def prepare_pdf(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
     """HTMX: render the PDF while the page shows "preparing…", then offer the download."""
     try:
@@ -250,8 +250,8 @@ def schedule_edit(request: HttpRequest, access: WorkspaceAccess, schedule_id: in
     return _form_page(request, access, form, schedule)
 
 
-@require_POST
 @workspace_view(Perm.MANAGE_REPORTS)
+@require_POST
 def schedule_delete(
     request: HttpRequest, access: WorkspaceAccess, schedule_id: int
 ) -> HttpResponse:
@@ -263,8 +263,8 @@ def schedule_delete(
     return redirect("reports:schedules", slug=access.workspace.slug)
 
 
-@require_POST
 @workspace_view(Perm.MANAGE_REPORTS)
+@require_POST
 def schedule_send(request: HttpRequest, access: WorkspaceAccess, schedule_id: int) -> HttpResponse:
     try:
         actions.request_send_now(Actor.from_request(request), access, schedule_id)

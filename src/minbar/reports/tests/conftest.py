@@ -26,24 +26,27 @@ def _no_links_app() -> Iterator[None]:
 
 
 @pytest.fixture
-def measured(world, monkeypatch) -> tuple[Channel, Channel]:  # type: ignore[no-untyped-def]
+def measured(world, monkeypatch) -> tuple[Channel, Channel]:
     """Acme with a Pulse and an Echo channel and seven measured posts, two of them in Arabic."""
     install_fake_networks(monkeypatch)
     pulse = fake_channel(world.acme, "pulse")
     echo = fake_channel(world.acme, "echo", "@acme.echo")
     out = timezone.now() - timedelta(hours=3)
+    pulse_counts = ("likes", "comments", "clicks", "impressions")
+    echo_counts = ("likes", "shares", "reach")
     posts = [
-        (pulse, "p1", "Iced latte is back", ["launch"], {"likes": 30, "comments": 5, "clicks": 5, "impressions": 1000}),
-        (pulse, "p2", "Monday blend", [], {"likes": 2, "comments": 0, "clicks": 0, "impressions": 400}),
-        (pulse, "p3", "قهوة عربية طازجة كل صباح", ["launch"], {"likes": 12, "comments": 3, "clicks": 1, "impressions": 600}),
-        (pulse, "p4", "Decaf, finally", [], {"likes": 1, "comments": 0, "clicks": 0, "impressions": 90}),
-        (echo, "e1", "Echo news", [], {"likes": 8, "shares": 2, "reach": 250}),
-        (echo, "e2", "عرض خاص لنهاية الأسبوع", [], {"likes": 20, "shares": 6, "reach": 900}),
-        (echo, "e3", "Cold brew notes", [], {"likes": 4, "shares": 0, "reach": 100}),
+        (pulse, "p1", "Iced latte is back", ["launch"], (30, 5, 5, 1000)),
+        (pulse, "p2", "Monday blend", [], (2, 0, 0, 400)),
+        (pulse, "p3", "قهوة عربية طازجة كل صباح", ["launch"], (12, 3, 1, 600)),
+        (pulse, "p4", "Decaf, finally", [], (1, 0, 0, 90)),
+        (echo, "e1", "Echo news", [], (8, 2, 250)),
+        (echo, "e2", "عرض خاص لنهاية الأسبوع", [], (20, 6, 900)),
+        (echo, "e3", "Cold brew notes", [], (4, 0, 100)),
     ]
-    for channel, remote_id, text, tags, counters in posts:
+    for channel, remote_id, text, tags, numbers in posts:
         published(channel, remote_id, out, text=text, tags=tags)
-        FakeNetwork.counters[remote_id] = counters
+        keys = pulse_counts if channel == pulse else echo_counts
+        FakeNetwork.counters[remote_id] = dict(zip(keys, numbers, strict=True))
     FakeNetwork.counters["@account"] = {"followers": 1500}
     collection.track_published()
     for channel in (pulse, echo):
