@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -316,11 +316,24 @@ def request_send_now(actor: Actor, access: WorkspaceAccess, schedule_id: int) ->
 # -- sending ------------------------------------------------------------------------
 
 
+def claim(schedule_id: int, run_at: datetime, following: datetime | None, now: datetime) -> bool:
+    """Move the schedule's next run from ``run_at`` to ``following``; False if another did."""
+    with write_transaction():
+        return bool(
+            ReportSchedule.objects.filter(pk=schedule_id, enabled=True, next_run_at=run_at).update(
+                next_run_at=following, last_attempt_at=now
+            )
+        )
+
+
 def claim_due(now: datetime) -> list[tuple[int, datetime]]:
     """Schedules due at ``now``, each claimed by moving its next run on (compare-and-set).
 
     Two workers looking at once both see a due schedule, but only one UPDATE
     still finds the old ``next_run_at``: that worker sends it, the other does not.
+    Returns each claimed schedule with the latest run time it stands for: after
+    a stop of the workers, one report for the most recent period, not one per
+    missed run.
     """
     claimed = []
     due = ReportSchedule.objects.filter(enabled=True, next_run_at__lte=now).select_related(
@@ -329,13 +342,12 @@ def claim_due(now: datetime) -> list[tuple[int, datetime]]:
     for schedule in due:
         run_at = schedule.next_run_at
         assert run_at is not None
-        following = schedule_next_run(schedule, max(now, run_at))
-        with write_transaction():
-            won = ReportSchedule.objects.filter(
-                pk=schedule.pk, enabled=True, next_run_at=run_at
-            ).update(next_run_at=following, last_attempt_at=now)
-        if won:
-            claimed.append((schedule.pk, run_at))
+        latest = run_at
+        following = schedule_next_run(schedule, latest)
+        while following is not None and following <= now:
+            latest, following = following, schedule_next_run(schedule, following)
+        if claim(schedule.pk, run_at, following, now):
+            claimed.append((schedule.pk, latest))
     return claimed
 
 
@@ -503,16 +515,15 @@ def _email(
         html = render_to_string("reports/email.html", summary)
     name = pdf.filename(schedule.workspace.slug, request)
     sent, failed = [], []
-    with get_connection() as connection:
-        for address in to:
-            message = EmailMultiAlternatives(subject, text, None, [address], connection=connection)
-            message.attach_alternative(html, "text/html")
-            message.attach(name, content, "application/pdf")
-            try:
-                message.send()
-            except OSError:
-                logger.warning("could not email a scheduled report to one recipient", exc_info=True)
-                failed.append(address)
-            else:
-                sent.append(address)
+    for address in to:
+        message = EmailMultiAlternatives(subject, text, None, [address])
+        message.attach_alternative(html, "text/html")
+        message.attach(name, content, "application/pdf")
+        try:
+            message.send()
+        except OSError:
+            logger.warning("could not email a scheduled report to one recipient", exc_info=True)
+            failed.append(address)
+        else:
+            sent.append(address)
     return sent, failed

@@ -17,7 +17,7 @@ from minbar.workspaces.access import access_for
 RIYADH = ZoneInfo("Asia/Riyadh")
 
 
-def _request(world, language: str, **scope) -> tuple[object, pdf.ReportRequest]:  # type: ignore[no-untyped-def]
+def _request(world, language: str, **scope) -> tuple[object, pdf.ReportRequest]:
     access = access_for(world.alice, "acme")
     period = period_for(RIYADH, timezone.now().astimezone(RIYADH).date(), days=30)
     return access, pdf.ReportRequest(resolve_scope(access, **scope), period, language)

@@ -20,8 +20,8 @@ def monthly(day: int, hour: int, zone: ZoneInfo, after: datetime) -> datetime:
     return next_run("monthly", weekday=0, day_of_month=day, hour=hour, zone=zone, after=after)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 def test_weekly_report_in_riyadh_is_due_at_the_local_hour_all_year():
