@@ -20,7 +20,7 @@ class ScheduleForm(forms.Form):
         label=_("Post number"),
         required=False,
         min_value=1,
-        help_text=_("The number in the post's address (…/posts/<number>/)."),
+        help_text=_("The number in the post's address, such as 42 in …/posts/42/."),
     )
     tag = forms.CharField(label=_("Tag"), max_length=101, required=False)
     frequency = forms.ChoiceField(label=_("How often"), choices=Frequency.choices)
