@@ -21,6 +21,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -416,6 +417,12 @@ def deliver(schedule: ReportSchedule, run_day: date) -> Delivery:
     now = timezone.now()
     try:
         access = _owner_access(schedule)
+        if (schedule.scope == ScopeKind.CHANNEL and schedule.channel_id is None) or (
+            schedule.scope == ScopeKind.POST and schedule.post_id is None
+        ):
+            raise NotFound(
+                _("The channel or post this report covers was removed; edit or delete it.")
+            )
         request = report_request(
             access,
             period,
@@ -461,7 +468,7 @@ def _finish(schedule: ReportSchedule, now: datetime, *, error: str, sent: bool =
                 _("The scheduled report “%(name)s” was not sent") % {"name": schedule.name}
             ),
             body=lambda: error,
-            url=f"/w/{schedule.workspace.slug}/reports/schedules/",
+            url=reverse("reports:schedules", args=[schedule.workspace.slug]),
             email=False,
         )
 

@@ -37,11 +37,13 @@ class ReportSchedule(models.Model):
     scope = models.CharField(
         _("scope"), max_length=16, choices=ScopeKind.choices, default=ScopeKind.WORKSPACE
     )
+    # A removed channel or post leaves the schedule in place, failing with a reason
+    # (never quietly widening to the whole workspace).
     channel = models.ForeignKey(
-        "channels.Channel", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "channels.Channel", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     post = models.ForeignKey(
-        "publishing.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "publishing.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     tag = models.CharField(_("tag"), max_length=100, blank=True, default="")
     frequency = models.CharField(

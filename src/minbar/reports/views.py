@@ -113,8 +113,8 @@ def _schedule_row(schedule: ReportSchedule) -> dict[str, Any]:
         }
     scope = {
         "workspace": _("Whole workspace"),
-        "channel": schedule.channel.handle if schedule.channel else "",
-        "post": _("Post %(id)s") % {"id": schedule.post_id},
+        "channel": schedule.channel.handle if schedule.channel else _("(removed)"),
+        "post": _("Post %(id)s") % {"id": schedule.post_id} if schedule.post_id else _("(removed)"),
         "tag": f"#{schedule.tag}",
     }[schedule.scope]
     return {

@@ -211,6 +211,18 @@ def test_owner_who_left_makes_the_send_fail_with_an_explanation(world):
     assert mail.outbox == []
 
 
+def test_report_of_a_removed_channel_fails_instead_of_covering_everything(world, measured):
+    pulse, _echo = measured
+    schedule = _create(world, scope="channel", channel_id=pulse.pk)
+    pulse.delete()
+    schedule.refresh_from_db()
+    assert schedule.next_run_at is not None
+    actions.send_due(schedule.next_run_at)
+    schedule.refresh_from_db()
+    assert "was removed" in schedule.last_error
+    assert mail.outbox == []
+
+
 # -- pages ------------------------------------------------------------------------------
 
 
