@@ -273,8 +273,13 @@ def _save(actor: Actor, access: WorkspaceAccess, schedule: ReportSchedule, data:
     schedule.owner = actor.user
     schedule.updated_at = timezone.now()
     schedule.next_run_at = schedule_next_run(schedule, timezone.now())
+    # Only the fields edited here: a worker may be recording a send at the same time.
+    edited = [*fields, "owner", "updated_at", "next_run_at"]
     with write_transaction():
-        schedule.save()
+        if schedule.pk is None:
+            schedule.save()
+        else:
+            schedule.save(update_fields=edited)
         schedule.members.set(members)  # type: ignore[arg-type]
 
 

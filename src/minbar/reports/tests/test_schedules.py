@@ -98,9 +98,14 @@ def test_paused_schedule_has_no_next_run(world):
 def test_member_editor_can_manage_schedules(world):
     access = access_for(world.bob, "acme")
     schedule = actions.create_schedule(Actor(user=world.bob), access, _input())
-    actions.update_schedule(Actor(user=world.bob), access, schedule.pk, _input(name="Renamed"))
+    actions.update_schedule(
+        Actor(user=world.bob),
+        access,
+        schedule.pk,
+        _input(name="Renamed", scope="tag", tag="#launch"),
+    )
     schedule.refresh_from_db()
-    assert schedule.name == "Renamed"
+    assert (schedule.name, schedule.scope, schedule.tag) == ("Renamed", "tag", "launch")
 
 
 def test_analyst_sees_schedules_but_cannot_create_them(world):
