@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from conftest import make_user
 from minbar.core.actor import Actor
@@ -439,3 +440,16 @@ def test_after_workers_were_stopped_one_report_covers_the_latest_week(world, mon
     schedule.refresh_from_db()
     assert schedule.next_run_at is not None
     assert late < schedule.next_run_at <= late + timedelta(days=7)
+
+
+def test_minutely_task_sends_what_is_due_now(world, measured):
+    from minbar.reports import tasks
+
+    schedule = _create(world)
+    ReportSchedule.objects.filter(pk=schedule.pk).update(
+        next_run_at=timezone.now() - timedelta(minutes=1)
+    )
+    tasks.send_due_reports()
+    assert [m.to for m in mail.outbox] == [["boss@client.example"]]
+    schedule.refresh_from_db()
+    assert schedule.next_run_at is not None and schedule.next_run_at > timezone.now()
