@@ -43,6 +43,35 @@ find_python() {
   return 1
 }
 
+# PDF reports (WeasyPrint) need Pango, HarfBuzz's subsetter and a font with Arabic
+# letters. Prints the Debian packages missing, one a line.
+missing_pdf_packages() {
+  local libs
+  libs="$(ldconfig -p 2>/dev/null || true)"
+  grep -q 'libpango-1.0.so.0' <<<"$libs" || echo libpango-1.0-0
+  grep -q 'libpangoft2-1.0.so.0' <<<"$libs" || echo libpangoft2-1.0-0
+  grep -q 'libharfbuzz-subset.so.0' <<<"$libs" || echo libharfbuzz-subset0
+  command -v fc-list >/dev/null 2>&1 || echo fontconfig
+  { command -v fc-list >/dev/null 2>&1 && fc-list ':lang=ar' | grep -q .; } || echo fonts-dejavu-core
+}
+
+# Install the PDF libraries with apt when running as root on Debian; otherwise say
+# what to install ($1 = "required" stops here, anything else only warns).
+ensure_pdf_packages() {
+  local -a missing
+  mapfile -t missing < <(missing_pdf_packages)
+  (( ${#missing[@]} )) || return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> Installing ${missing[*]} (PDF reports: Pango, HarfBuzz and a font with Arabic)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    return 0
+  fi
+  echo "PDF reports need these system packages: ${missing[*]}" >&2
+  echo "(e.g. 'sudo apt-get install ${missing[*]}'; see docs/reports.md)." >&2
+  [[ "${1:-}" != required ]] || return 1
+}
+
 # Install Minbar into .venv; $1 is the extra ("" or "dev"). Skipped when
 # nothing it depends on changed since the last install.
 setup_venv() {

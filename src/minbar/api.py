@@ -206,6 +206,7 @@ def register_routers() -> None:
     from minbar.links.api import router as links_router
     from minbar.media.api import router as media_router
     from minbar.publishing.api import router as publishing_router
+    from minbar.reports.api import router as reports_router
     from minbar.webhooks.api import router as webhooks_router
     from minbar.workspaces.api import router as workspaces_router
 
@@ -222,6 +223,7 @@ def register_routers() -> None:
     api.add_router("/conversions", conversions_router)
     api.add_router("/workspaces", analytics_router)
     api.add_router("/workspaces", goals_router)
+    api.add_router("/workspaces", reports_router)
 
 
 register_routers()

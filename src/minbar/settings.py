@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "minbar.webhooks",
     "minbar.links",
     "minbar.analytics",
+    "minbar.reports",
 ]
 
 MIDDLEWARE = [

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("minbar.links.urls")),
     path("", include(("minbar.links.redirect_urls", "short"))),
     path("", include("minbar.analytics.urls")),
+    path("", include("minbar.reports.urls")),
     path("", include("minbar.core.urls")),
 ]

@@ -59,6 +59,10 @@ ACTION_LABELS = {
     "webhook.redelivered": _("Sent a webhook delivery again"),
     "backup.created": _("Created a backup"),
     "backup.restored": _("Restored a backup"),
+    "report_schedule.created": _("Scheduled an email report"),
+    "report_schedule.updated": _("Changed a scheduled report"),
+    "report_schedule.deleted": _("Deleted a scheduled report"),
+    "report_schedule.sent": _("Sent a scheduled report now"),
 }
 
 

@@ -49,6 +49,7 @@ SECRET_MARKERS = (
     "acme-secret-webhook",
     "acme-secret-link",
     "acme-secret-goal",
+    "acme-secret-report",
 )
 
 
@@ -136,8 +137,14 @@ def acme_objects(world):
         start_day=date(2026, 1, 1),
         end_day=date(2026, 1, 31),
     )
+    from minbar.reports.models import ReportSchedule
+
+    schedule = ReportSchedule.objects.create(
+        workspace=world.acme, name="acme-secret-report", language="en", emails=["a@example.com"]
+    )
     return {
         "goal": goal,
+        "schedule": schedule,
         "link": link,
         "contact": contact,
         "item": item,
@@ -183,6 +190,7 @@ def test_outsider_gets_404_on_every_workspace_page(world, acme_objects):
         "goal_id": str(acme_objects["goal"].pk),
         "fmt": "png",
         "code": "nosuch1",
+        "schedule_id": str(acme_objects["schedule"].pk),
     }
     checked = 0
     for route, _pattern in _walk(get_resolver().url_patterns):
@@ -234,6 +242,7 @@ def test_outsider_sees_nothing_of_acme_through_any_api_operation(world, acme_obj
         "link_id": str(acme_objects["link"].pk),
         "goal_id": str(acme_objects["goal"].pk),
         "contact_id": str(acme_objects["contact"].pk),
+        "schedule_id": str(acme_objects["schedule"].pk),
     }
     operations = _api_operations(client, headers)
     assert len(operations) >= 10
