@@ -51,7 +51,9 @@ def arabic() -> dict[str, str]:
     from minbar.i18n_build import LOCALE_DIR
 
     catalogue = polib.pofile(str(LOCALE_DIR / "ar" / "LC_MESSAGES" / "django.po"))
-    return {e.msgid: e.msgstr for e in catalogue if not e.msgid_plural and e.msgstr}
+    return {
+        e.msgid: e.msgstr for e in catalogue if not e.msgid_plural and e.msgstr and not e.msgctxt
+    }
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ DEFINITIONS = {
 
 # The report's sections after the cover, in order: each is reports/sections/<name>.html,
 # drawn from report_context(). A new section is one name here and its template.
-SECTIONS = ("kpis", "charts", "networks", "posts", "heatmap", "definitions")
+SECTIONS = ("kpis", "goals", "charts", "networks", "posts", "heatmap", "definitions")
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,17 @@ def report_html(access: WorkspaceAccess, request: ReportRequest) -> str:
             generated_at=timezone.now(),
             workspace_zone=workspace_zone(access.workspace.time_zone),
         )
+        context["goals"] = report_goals(access, request.scope)
         return render_to_string("reports/report.html", context)
+
+
+def report_goals(access: WorkspaceAccess, scope: AnalyticsScope) -> list[dict[str, Any]]:
+    """The scope's goals as the dashboard's cards show them, measured today (a post has none).
+
+    The PDF draws them as a table with progress bars: its charts carry no SVG text."""
+    from minbar.analytics.goal_views import dashboard_goals
+
+    return dashboard_goals(access, scope)
 
 
 def render_pdf(access: WorkspaceAccess, request: ReportRequest) -> bytes:

@@ -91,5 +91,39 @@ def test_report_sections_follow_the_declared_order(world, measured):
     access, request = _request(world, "en", tag="launch")
     html = pdf.report_html(access, request)  # type: ignore[arg-type]
     found = re.findall(r'data-section="(\w+)"', html)
-    assert found == ["cover", *pdf.SECTIONS]
+    # A scope without goals has no goals section (never an empty one).
+    assert found == ["cover", *(s for s in pdf.SECTIONS if s != "goals")]
     assert "Posts tagged #launch" in html
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_goals_of_the_scope_are_in_the_report(world, measured, language):
+    from decimal import Decimal
+
+    from minbar.analytics.actions import GoalInput, create_goal
+    from minbar.core.actor import Actor
+
+    access = access_for(world.alice, "acme")
+    today = timezone.now().astimezone(RIYADH).date()
+    goal = create_goal(
+        Actor(user=world.alice),
+        access,
+        GoalInput(
+            name="Launch engagements",
+            metric="engagements",
+            target_kind="absolute",
+            target_value=Decimal(500),
+            start_day=today.replace(day=1),
+            end_day=today.replace(day=28),
+            time_zone="Asia/Riyadh",
+        ),
+    )
+    _access, request = _request(world, language)
+    html = pdf.report_html(access, request)
+    found = re.findall(r'data-section="(\w+)"', html)
+    assert found[:3] == ["cover", "kpis", "goals"]
+    row = html[html.index(f'data-goal="{goal.pk}"') :]
+    assert "Launch engagements" in row
+    assert ("الحالة" if language == "ar" else "Status") in html
+    # The progress bar's width is never localized (an Arabic decimal comma breaks CSS).
+    assert re.search(r'<div style="width: [0-9.]+%"></div>', row)
