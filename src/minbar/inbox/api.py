@@ -5,12 +5,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from minbar.api import ErrorOut, Page, api_access, api_actor
+from minbar.core.errors import InvalidInput
 from minbar.inbox import actions
-from minbar.inbox.models import Item, Reply
+from minbar.inbox.models import Item, Reply, valid_rating
 
 router = Router(tags=["inbox"])
 
@@ -32,6 +34,7 @@ class ItemOut(Schema):
     text: str
     url: str
     language: str
+    rating: int | None  # a review's stars out of five; null for everything else
     remote_created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
@@ -72,7 +75,7 @@ class ChangeIn(Schema):
     remove_tags: list[str] = []
 
 
-@router.get("/{slug}/inbox", response=list[ItemOut])
+@router.get("/{slug}/inbox", response={200: list[ItemOut], 422: ErrorOut})
 @paginate(Page)
 def list_items(
     request: HttpRequest,
@@ -80,9 +83,23 @@ def list_items(
     status: str = "open",
     channel_id: int | None = None,
     kind: str = "",
+    rating: int | None = None,
+    max_rating: int | None = None,
 ) -> QuerySet[Item]:
+    """Items, newest first; ``rating`` keeps reviews with exactly those stars, ``max_rating``
+    those with at most that many."""
     access = api_access(request, slug)
+    for name, value in (("rating", rating), ("max_rating", max_rating)):
+        if value is not None and valid_rating(value) is None:
+            raise InvalidInput(
+                _("A rating is a number of stars from 1 to 5."),
+                fields={name: _("Use a whole number from 1 to 5.")},
+            )
     items = actions.items_for(access).select_related("contact")
+    if rating is not None:
+        items = items.filter(rating=rating)
+    if max_rating is not None:
+        items = items.filter(rating__lte=max_rating)
     if status != "all":
         items = items.filter(status=status)
     if channel_id is not None:

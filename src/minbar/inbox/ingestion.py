@@ -38,6 +38,7 @@ from minbar.inbox.models import (
     Item,
     Kind,
     Rule,
+    valid_rating,
 )
 from minbar.inbox.rules import Context, normalize
 from minbar.inbox.rules import Run as RuleRun
@@ -222,9 +223,18 @@ def ingest(channel: Channel, interactions: Iterable[Interaction]) -> Ingested:
             if item.deleted_at is None:
                 Item.objects.filter(pk=item.pk).update(deleted_at=timezone.now())
                 result.updated += 1
-        elif interaction.text and interaction.text != item.text:
-            _reflect_edit(item, interaction.text)
-            result.updated += 1
+        else:
+            changed = False
+            if interaction.text and interaction.text != item.text:
+                _reflect_edit(item, interaction.text)
+                changed = True
+            # A reviewer can change their stars (Google reviews are edited in place).
+            rating = valid_rating(interaction.rating)
+            if rating is not None and rating != item.rating:
+                Item.objects.filter(pk=item.pk).update(rating=rating)
+                item.rating = rating
+                changed = True
+            result.updated += int(changed)
     # Something removed before Minbar ever saw it is not worth an item.
     fresh = [i for i in inbox if i.remote_id not in existing and not i.deleted]
     if fresh:
@@ -297,6 +307,7 @@ def _create_items(
             search_text=searchable(interaction.text, contacts[interaction.author.remote_id]),
             url=interaction.url[:1000],
             language=(interaction.language or judged.language)[:16],
+            rating=valid_rating(interaction.rating),
             sentiment=judged.label,
             sentiment_predicted=judged.label,
             sentiment_score=judged.score,

@@ -91,6 +91,16 @@ class Priority(models.IntegerChoices):
     URGENT = 3, _("Urgent")
 
 
+MAX_RATING = 5
+
+
+def valid_rating(value: int | None) -> int | None:
+    """A network's star rating when it is one to five, else None (never a made-up number)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_RATING:
+        return value
+    return None
+
+
 class Item(models.Model):
     """One comment, reply, mention, quote, direct message or review."""
 
@@ -108,6 +118,8 @@ class Item(models.Model):
     search_text = models.TextField(blank=True, default="")
     url = models.URLField(max_length=1000, blank=True, default="")
     language = models.CharField(max_length=16, blank=True, default="")
+    # A review's stars out of five (Google Business Profile); None for everything else.
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
     remote_created_at = models.DateTimeField(db_index=True)
     received_at = models.DateTimeField(default=timezone.now)
     # Reflecting the network: edited text, removed there, hidden by us or them.
@@ -175,6 +187,13 @@ class Item(models.Model):
     @property
     def answerable(self) -> bool:
         return bool(self.reply_remote_id) and self.deleted_at is None
+
+    @property
+    def stars(self) -> str:
+        """The rating drawn as five stars, filled first (for the eye; screen readers get words)."""
+        if self.rating is None:
+            return ""
+        return "\u2605" * self.rating + "\u2606" * (MAX_RATING - self.rating)
 
 
 class Activity(models.Model):

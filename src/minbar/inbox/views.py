@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dates import WEEKDAYS as DJANGO_WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -27,6 +28,7 @@ from minbar.inbox import metrics as inbox_metrics
 from minbar.inbox.forms import rule_from
 from minbar.inbox.hours import BusinessHours
 from minbar.inbox.models import (
+    MAX_RATING,
     InboxSettings,
     Item,
     Kind,
@@ -48,6 +50,17 @@ PER_PAGE = 50
 ASSIGNED = "assigned"
 # Monday = 0, named in the reader's language.
 WEEKDAY_NAMES = sorted(DJANGO_WEEKDAYS.items())
+# The review-stars filter: one to five stars exactly, or the unhappy ones (one or two).
+RATINGS = tuple(str(n) for n in range(MAX_RATING, 0, -1))
+LOW_RATING = "low"
+
+
+def rating_choices() -> list[tuple[str, str]]:
+    choices = [
+        (value, ngettext("%(n)d star", "%(n)d stars", int(value)) % {"n": int(value)})
+        for value in RATINGS
+    ]
+    return [*choices, (LOW_RATING, _("1 or 2 stars"))]
 
 
 def filtered(
@@ -63,6 +76,7 @@ def filtered(
             "kind",
             "assignee",
             "sentiment",
+            "rating",
             "language",
             "q",
             "tag",
@@ -90,6 +104,10 @@ def filtered(
         items = items.filter(assignee_id=int(query["assignee"]))
     if query["sentiment"] in ("positive", "neutral", "negative"):
         items = items.filter(sentiment=query["sentiment"])
+    if query["rating"] == LOW_RATING:
+        items = items.filter(rating__lte=2)
+    elif query["rating"] in RATINGS:
+        items = items.filter(rating=int(query["rating"]))
     if query["network"]:
         items = items.filter(channel__network=query["network"])
     if query["language"] in ("en", "ar"):
@@ -148,6 +166,7 @@ def inbox(request: HttpRequest, access: WorkspaceAccess) -> HttpResponse:
             ],
             "statuses": [*Status.choices, (ASSIGNED, _("Assigned"))],
             "kinds": Kind.choices,
+            "ratings": rating_choices(),
             "channels": Channel.objects.filter(workspace=access.workspace),
             "networks": sorted(
                 set(

@@ -135,3 +135,32 @@ def test_a_removal_on_the_network_is_reflected_and_an_unseen_one_is_ignored(worl
     assert got.updated == 1 and item.deleted_at is not None and not item.answerable
     ingestion.ingest(channel, [replace(_comment("e2"), deleted=True)])
     assert not Item.objects.filter(remote_id="e2").exists()
+
+
+def _review(stars: int | None, text: str = "Nice place") -> Interaction:
+    return Interaction(
+        remote_id="review-1",
+        kind=InteractionKind.REVIEW,
+        author=Author(remote_id="guest", handle="", display_name="Guest"),
+        created_at=T0,
+        text=text,
+        ref=RemoteRef("review-1"),
+        rating=stars,
+    )
+
+
+def test_a_review_keeps_its_stars_and_follows_the_reviewer_changing_them(world, channel):
+    assert ingestion.ingest(channel, [_review(4)]).created == 1
+    assert Item.objects.get(remote_id="review-1").rating == 4
+    assert ingestion.ingest(channel, [_review(2)]).updated == 1  # same text, fewer stars
+    assert Item.objects.get(remote_id="review-1").rating == 2
+    # A delivery that does not say the stars does not erase them.
+    assert ingestion.ingest(channel, [_review(None)]).updated == 0
+    assert Item.objects.get(remote_id="review-1").rating == 2
+
+
+def test_a_rating_outside_one_to_five_is_not_stored(world, channel):
+    ingestion.ingest(channel, [_review(0)])
+    assert Item.objects.get(remote_id="review-1").rating is None
+    ingestion.ingest(channel, [_review(7)])
+    assert Item.objects.get(remote_id="review-1").rating is None

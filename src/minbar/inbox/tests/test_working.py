@@ -344,3 +344,80 @@ def test_the_assigned_tab_lists_open_items_someone_has_taken(world, items):
     page = member.get("/w/acme/inbox/", {"status": "assigned"}).content.decode()
     assert "Where is the shop?" in page and "Too pricey" not in page
     assert "Assigned (1)" in page
+
+
+def _review(remote_id: str, stars: int | None, text: str = "", minute: int = 0) -> Interaction:
+    return Interaction(
+        remote_id=remote_id,
+        kind=InteractionKind.REVIEW,
+        author=Author(remote_id=f"r-{remote_id}", handle="", display_name=f"Guest {remote_id}"),
+        created_at=datetime(2026, 11, 21, 9, minute, tzinfo=UTC),
+        text=text,
+        ref=RemoteRef(remote_id),
+        rating=stars,
+    )
+
+
+@pytest.fixture
+def reviews(world, items):
+    channel = items[0].channel
+    ingestion.ingest(
+        channel,
+        [
+            _review("rv5", 5, "Best coffee in town", 1),
+            _review("rv1", 1, "Cold and late", 2),
+            _review("rv2", 2, "", 3),  # stars without a word still count
+        ],
+    )
+    return {i.remote_id: i for i in Item.objects.filter(kind="review")}
+
+
+def test_review_stars_are_stored_shown_in_words_and_filtered(world, reviews):
+    assert {k: r.rating for k, r in reviews.items()} == {"rv5": 5, "rv1": 1, "rv2": 2}
+    assert Item.objects.filter(kind="comment", rating__isnull=False).count() == 0
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    page = member.get("/w/acme/inbox/").content.decode()
+    assert '<span aria-hidden="true">★★★★★</span>' in page
+    assert "5 stars out of 5" in page and "1 star out of 5" in page
+    assert '<span aria-hidden="true">★☆☆☆☆</span>' in page
+    one = member.get("/w/acme/inbox/?rating=1").content.decode()
+    assert "Cold and late" in one and "Best coffee in town" not in one
+    assert "Where is the shop?" not in one  # comments carry no stars
+    low = member.get("/w/acme/inbox/?rating=low").content.decode()
+    assert "Cold and late" in low and f"/inbox/{reviews['rv2'].pk}/" in low
+    assert "Best coffee in town" not in low
+    odd = member.get("/w/acme/inbox/?rating=9").content.decode()  # ignored, not an error
+    assert "Best coffee in town" in odd and "Where is the shop?" in odd
+    detail = member.get(f"/w/acme/inbox/{reviews['rv5'].pk}/").content.decode()
+    assert 'data-rating="5"' in detail and "5 stars out of 5" in detail
+
+
+def test_review_stars_read_in_arabic_and_fill_from_the_start_of_the_line(world, reviews):
+    world.bob.language = "ar"
+    world.bob.save(update_fields=["language"])
+    member = Client()
+    member.login(username="bob", password=PASSWORD)
+    page = member.get("/w/acme/inbox/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert 'dir="rtl"' in page
+    assert "5 stars out of 5" not in page and "5 نجوم من 5" in page and "★★★★★" in page
+    # No forced direction: in Arabic the filled stars come first from the right.
+    stars = page.split('data-rating="2"')[1].split("</span></span>")[0]
+    assert 'dir="ltr"' not in stars and "★★☆☆☆" in stars
+
+
+def test_review_stars_through_the_api_with_filters(world, reviews):
+    api = Client()
+    api.login(username="bob", password=PASSWORD)
+    listed = api.get("/api/v1/workspaces/acme/inbox?kind=review").json()
+    assert sorted(i["rating"] for i in listed["items"]) == [1, 2, 5]
+    comments = api.get("/api/v1/workspaces/acme/inbox?kind=comment").json()
+    assert {i["rating"] for i in comments["items"]} == {None}
+    exact = api.get("/api/v1/workspaces/acme/inbox?rating=5").json()
+    assert [i["text"] for i in exact["items"]] == ["Best coffee in town"]
+    low = api.get("/api/v1/workspaces/acme/inbox?max_rating=2").json()
+    assert sorted(i["rating"] for i in low["items"]) == [1, 2]
+    one = api.get(f"/api/v1/workspaces/acme/inbox/{reviews['rv1'].pk}").json()
+    assert one["rating"] == 1
+    bad = api.get("/api/v1/workspaces/acme/inbox?rating=6")
+    assert bad.status_code == 422 and "rating" in bad.json()["error"]["fields"]
