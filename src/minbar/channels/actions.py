@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +22,14 @@ from minbar.connectors.apps import network_app
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import AuthExpired, ConnectorError, RateLimited
 from minbar.connectors.registry import all_connectors, get_connector
-from minbar.connectors.types import AuthKind, ConnectResult, Credentials, Interaction
+from minbar.connectors.types import (
+    AuthKind,
+    Author,
+    ConnectResult,
+    Credentials,
+    Interaction,
+    InteractionKind,
+)
 from minbar.core.actor import Actor
 from minbar.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from minbar.notifications.actions import notify, workspace_admins
@@ -29,6 +37,9 @@ from minbar.webhooks.events import channel_health_changed, emit_for_channel
 from minbar.workspaces.access import WorkspaceAccess
 from minbar.workspaces.models import Workspace
 from minbar.workspaces.roles import Perm
+
+if TYPE_CHECKING:
+    from minbar.inbox.models import Contact
 
 OAUTH_MINUTES = 15
 REFRESH_AHEAD = timedelta(minutes=30)
@@ -409,16 +420,25 @@ class Activity:
     metrics: dict[str, int]
     interactions: list[Interaction]
     error: str = ""
+    # The interactions are what the inbox stored, not a live read (see stored_interactions).
+    from_inbox: bool = False
 
 
 def recent_activity(channel: Channel, limit: int = 10) -> Activity:
-    """The account's counters and newest interactions, read live from the network."""
+    """The account's counters and newest interactions, read live from the network.
+
+    Where reading interactions would take them away from the inbox (Telegram's
+    getUpdates confirms what it hands out), the panel shows what the inbox stored.
+    """
     connector = connector_for(channel)
     caps = connector.capabilities
+    from_inbox = bool(caps.interactions) and connector.interactions_consumed_on_read
     try:
         metrics = connector.account_metrics().values if caps.account_metrics else {}
         items: list[Interaction] = []
-        if caps.interactions:
+        if from_inbox:
+            items = stored_interactions(channel, limit)
+        elif caps.interactions:
             cursor, pages = "", 0
             # Read forward a few pages at most; the inbox (not this panel) keeps history.
             while pages < 5:
@@ -433,7 +453,49 @@ def recent_activity(channel: Channel, limit: int = 10) -> Activity:
         return Activity(metrics={}, interactions=[], error=exc.message)
     note_success(channel)
     newest = sorted(items, key=lambda i: i.created_at, reverse=True)[:limit]
-    return Activity(metrics=metrics, interactions=newest)
+    return Activity(metrics=metrics, interactions=newest, from_inbox=from_inbox)
+
+
+def stored_interactions(channel: Channel, limit: int = 10) -> list[Interaction]:
+    """The newest interactions the inbox stored for the channel (items and activity)."""
+    from minbar.inbox.models import Activity as Reaction
+    from minbar.inbox.models import Item
+
+    found = [
+        Interaction(
+            remote_id=item.remote_id,
+            kind=InteractionKind(item.kind),
+            author=_author(item.contact),
+            created_at=item.remote_created_at,
+            text=item.text,
+            url=item.url,
+            rating=item.rating,
+        )
+        for item in Item.objects.filter(channel=channel, deleted_at__isnull=True)
+        .select_related("contact")
+        .order_by("-remote_created_at", "-id")[:limit]
+    ]
+    found += [
+        Interaction(
+            remote_id=reaction.remote_id,
+            kind=InteractionKind(reaction.kind),
+            author=_author(reaction.contact),
+            created_at=reaction.occurred_at,
+        )
+        for reaction in Reaction.objects.filter(channel=channel)
+        .select_related("contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    ]
+    return sorted(found, key=lambda i: i.created_at, reverse=True)[:limit]
+
+
+def _author(contact: Contact) -> Author:
+    return Author(
+        remote_id=contact.remote_id,
+        handle=contact.handle,
+        display_name=contact.display_name,
+        url=contact.profile_url,
+    )
 
 
 def available_networks() -> list[type[Connector]]:

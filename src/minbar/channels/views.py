@@ -171,6 +171,7 @@ def activity(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> 
         {
             "channel": channel,
             "error": found.error,
+            "from_inbox": found.from_inbox,
             "metrics": [
                 (metric_label(name), value) for name, value in sorted(found.metrics.items())
             ],

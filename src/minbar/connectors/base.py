@@ -64,6 +64,10 @@ class Connector(ABC):
     auth_fields: ClassVar[tuple[AuthField, ...]] = ()
     # Numbered steps shown on the connect page (translatable strings).
     connect_steps: ClassVar[tuple[StrOrPromise, ...]] = ()
+    # Reading interactions takes them off the network's queue (Telegram's getUpdates
+    # confirms what it hands out). Only the inbox's poll may read them then; a page
+    # that merely looks (the channel page's recent activity) shows what the inbox stored.
+    interactions_consumed_on_read: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -206,6 +206,10 @@ class TelegramConnector(Connector):
     )
     # A "not found" from lookup never proves a post did not go out (see .journal).
     lookup_authoritative_seconds: ClassVar[float] = 0.0
+    # getUpdates: "An update is considered confirmed as soon as getUpdates is called
+    # with an offset higher than its update_id" (#getupdates), and only one caller may
+    # poll at a time. The inbox reads; the channel page shows what the inbox stored.
+    interactions_consumed_on_read: ClassVar[bool] = True
 
     # Seconds between the messages of a thread: "avoid sending more than one message
     # per second" in a chat (bots/faq). Tests set 0.
