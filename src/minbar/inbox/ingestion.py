@@ -263,18 +263,13 @@ def _reflect_edit(item: Item, text: str) -> None:
 def _create_items(
     channel: Channel, fresh: list[Interaction], contacts: dict[str, Contact]
 ) -> list[Item]:
-    from minbar.publishing.models import Target
 
     now = timezone.now()
     conversations = _conversations(
         channel, [i for i in fresh if i.kind == InteractionKind.DIRECT_MESSAGE], contacts
     )
     post_ids = {i.post.remote_id for i in fresh if i.post}
-    targets = dict(
-        Target.objects.filter(channel=channel, remote_id__in=post_ids).values_list(
-            "remote_id", "pk"
-        )
-    )
+    targets = _targets(channel, post_ids)
     wanted_parents = {
         i.parent.remote_id
         for i in fresh
@@ -401,6 +396,26 @@ def _create_one_by_one(channel: Channel, items: list[Item]) -> list[Item]:
             continue
         kept.append(item)
     return kept
+
+
+def _targets(channel: Channel, post_ids: set[str]) -> dict[str, int]:
+    """The channel's published targets by the post ids interactions name.
+
+    A post the network keeps as several messages (a Telegram album, "5,6,7") is
+    named by its first message in comments; it is found by that too.
+    """
+    from minbar.publishing.models import Target
+
+    scope = Target.objects.filter(channel=channel)
+    found = dict(scope.filter(remote_id__in=post_ids).values_list("remote_id", "pk"))
+    unknown = [pid for pid in post_ids if pid and pid not in found and "," not in pid]
+    if unknown:
+        several = Q()
+        for pid in unknown:
+            several |= Q(remote_id__startswith=f"{pid},")
+        for remote_id, pk in scope.filter(several).values_list("remote_id", "pk"):
+            found.setdefault(remote_id.split(",")[0], pk)
+    return found
 
 
 def _link_threads(channel: Channel, items: list[Item]) -> None:

@@ -447,7 +447,10 @@ class TelegramConnector(Connector):
         ids = attempt.parts[0]
         root = ids[0]
         if chat_id == self._chat_id():
-            remote_id = str(root) if root else ""
+            # An album is several messages: its remote id lists them all ("5,6,7"), so
+            # deleting the post removes every photo (#deletemessages), and Minbar still
+            # knows it by the first (its caption, link and comments).
+            remote_id = ",".join(str(i) for i in ids if i) if root else ""
             url = self._post_url(root) if root else chat_url(self._username())
             thread = tuple(str(attempt.parts[i][0]) for i in sorted(attempt.parts) if i > 0)
         else:
@@ -502,11 +505,14 @@ class TelegramConnector(Connector):
         return problems
 
     def _reply_target(self, ref: RemoteRef) -> tuple[int, int]:
-        """(chat, message) to answer: a comment ("chat:message") or a post of the chat."""
+        """(chat, message) to answer: a comment ("chat:message") or a post of the chat.
+
+        An album's post ("5,6,7") is answered, edited and probed through its first message.
+        """
         try:
             if ":" in ref.remote_id:
                 return parse_interaction_id(ref.remote_id)
-            return self._chat_id(), int(ref.remote_id)
+            return self._chat_id(), int(ref.remote_id.split(",")[0])
         except ValueError:
             raise Rejected(
                 f"Telegram: “{ref.remote_id}” is not a Telegram message Minbar can answer."
@@ -705,8 +711,7 @@ class TelegramConnector(Connector):
         )
 
     def _probe(self, remote_id: str) -> RemotePost | None:
-        first = remote_id.split(",")[0]
-        chat_id, message_id = self._reply_target(RemoteRef(first))
+        chat_id, message_id = self._reply_target(RemoteRef(remote_id))
         try:
             self._api().call(
                 "editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from minbar.channels.actions import connector_for
@@ -164,3 +165,23 @@ def test_a_rating_outside_one_to_five_is_not_stored(world, channel):
     assert Item.objects.get(remote_id="review-1").rating is None
     ingestion.ingest(channel, [_review(7)])
     assert Item.objects.get(remote_id="review-1").rating is None
+
+
+def test_a_comment_finds_a_post_kept_as_several_messages_by_its_first(world, channel):
+    """A Telegram album is one post of several messages ("501,502,503"); comments name 501."""
+    from minbar.publishing.models import TargetState
+    from minbar.publishing.tests.test_dispatcher_helpers import make_post, target_of
+
+    album = target_of(make_post(world, [channel], state=TargetState.PUBLISHED))
+    album.remote_id = "501,502,503"
+    album.save(update_fields=["remote_id"])
+    single = target_of(make_post(world, [channel], state=TargetState.PUBLISHED))
+    single.remote_id = "50"
+    single.save(update_fields=["remote_id"])
+
+    def on(post: str, remote_id: str) -> Interaction:
+        return replace(_comment(remote_id), post=RemoteRef(post), parent=RemoteRef(post))
+
+    ingestion.ingest(channel, [on("501", "c1"), on("50", "c2"), on("5", "c3"), on("502", "c4")])
+    linked = dict(Item.objects.values_list("remote_id", "target_id"))
+    assert linked == {"c1": album.pk, "c2": single.pk, "c3": None, "c4": None}

@@ -93,7 +93,9 @@ def test_comments_on_an_album_belong_to_its_first_message(world: World, tmp_path
         world.group, world.fake.create_user("C"), "2nd!", reply_to=second_copy["message_id"]
     )
     page = world.connector.interactions("")
-    assert page.items[0].post is not None and page.items[0].post.remote_id == album.remote_id
+    # Comments name the album by its first message (the inbox finds the post by it).
+    assert page.items[0].post is not None and page.items[0].post.remote_id == ids[0]
+    assert album.remote_id == ",".join(ids)
 
 
 def test_a_peek_does_not_take_comments_away_from_the_inbox(world: World) -> None:

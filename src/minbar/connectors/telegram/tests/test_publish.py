@@ -62,7 +62,9 @@ def test_an_album_has_its_caption_on_the_first_item(world: World, tmp_path: Path
     posts = world.fake.channel_posts(world.channel)[-3:]
     assert len({p["media_group_id"] for p in posts}) == 1
     ids = [str(p["message_id"]) for p in posts]
-    assert result.remote_id == ids[0]
+    # The album is one post of three messages: its remote id names them all.
+    assert result.remote_id == ",".join(ids)
+    assert result.url == f"https://t.me/brandnews/{ids[0]}"
     assert result.ref is not None and result.ref.extra["message_ids"] == ",".join(ids)
 
 
@@ -131,10 +133,33 @@ def test_deleting_a_post_an_album_and_one_already_gone(world: World, tmp_path: P
         PostRequest(text="two", media=(image(tmp_path, "a.png"), image(tmp_path, "b.png")))
     )
     world.connector.delete(single.remote_id)
-    assert album.ref is not None
-    world.connector.delete(album.ref.extra["message_ids"])
+    assert len(world.fake.channel_posts(world.channel)) == 2
+    # What the dispatcher keeps is the remote id alone: it removes every photo.
+    world.reopen().delete(album.remote_id)
     assert world.fake.channel_posts(world.channel) == []
+    ids = sent(world, "deletemessages")["message_ids"]
+    listed = json.loads(ids) if isinstance(ids, str) else ids
+    assert listed == [int(i) for i in album.remote_id.split(",")]
     world.connector.delete(single.remote_id)  # already gone: nothing to do
+    world.connector.delete(album.remote_id)
+
+
+def test_an_album_is_answered_edited_and_checked_through_its_first_message(
+    world: World, tmp_path: Path
+) -> None:
+    album = world.connector.publish(
+        PostRequest(text="Two", media=(image(tmp_path, "a.png"), image(tmp_path, "b.png")))
+    )
+    first = int(album.remote_id.split(",")[0])
+    answer = world.connector.publish(
+        PostRequest(text="More soon", reply_to=RemoteRef(album.remote_id))
+    )
+    assert world.fake.channel_posts(world.channel)[-1]["reply_to_message"]["message_id"] == first
+    world.connector.edit(album.remote_id, PostRequest(text="Two new", media=(image(tmp_path),)))
+    assert world.fake.channel_posts(world.channel)[0]["caption"] == "Two new"
+    found = world.connector.lookup(remote_id=album.remote_id)
+    assert found is not None and found.remote_id == album.remote_id
+    assert answer.remote_id == str(world.fake.channel_posts(world.channel)[-1]["message_id"])
 
 
 def test_deleting_after_48_hours_explains_the_rule(world: World) -> None:
