@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -40,6 +41,8 @@ from minbar.workspaces.roles import Perm
 
 if TYPE_CHECKING:
     from minbar.inbox.models import Contact
+
+logger = logging.getLogger(__name__)
 
 OAUTH_MINUTES = 15
 REFRESH_AHEAD = timedelta(minutes=30)
@@ -372,13 +375,83 @@ def check_channel(channel: Channel) -> Channel:
     return note_success(channel)
 
 
-@transaction.atomic
-def disconnect(actor: Actor, access: WorkspaceAccess, channel_id: int) -> None:
+@dataclass(frozen=True)
+class Removed:
+    """What removing a channel did about Minbar's access on the network."""
+
+    revoked: bool = False  # the network confirmed Minbar's access has ended
+    # Another channel uses the same sign-in, so its access was left alone.
+    shared: bool = False
+    # Revoking failed: what to tell the person, with where to end the access by hand.
+    problem: str = ""
+
+
+def disconnect(actor: Actor, access: WorkspaceAccess, channel_id: int) -> Removed:
+    """Remove the channel, first asking the network to end Minbar's access where it can.
+
+    A failed revocation never keeps the channel: it is logged (without secrets) and
+    the person is told where to end the access themselves.
+    """
     _require_manage(access)
     channel = _get_channel(access, channel_id)
     label = str(channel)
-    channel.delete()
-    record(actor, "channel.removed", workspace=access.workspace, target_label=label)
+    removed = _revoke_access(channel)
+    with transaction.atomic():
+        channel.delete()
+        record(
+            actor,
+            "channel.removed",
+            workspace=access.workspace,
+            target_label=label,
+            data={"revoked": removed.revoked, "revoke_failed": bool(removed.problem)},
+        )
+    return removed
+
+
+def revokes(cls: type[Connector]) -> bool:
+    """Can Minbar ask this network to end its access (a revocation endpoint)?"""
+    return cls.revoke is not Connector.revoke
+
+
+def _revoke_access(channel: Channel) -> Removed:
+    cls = connector_class(channel.network)
+    if not revokes(cls):
+        return Removed()  # nothing the network lets an app revoke
+    if _sign_in_shared(channel):
+        # Revoking would end the other channels' access too (one Google sign-in can
+        # stand for several Business Profile locations).
+        return Removed(shared=True)
+    try:
+        connector_for(channel).revoke()
+    except Exception as exc:
+        logger.warning(
+            "revoking Minbar's access for %s channel %s failed: %s (HTTP %s)",
+            channel.network,
+            channel.pk,
+            type(exc).__name__,
+            getattr(exc, "status", None) or "-",
+        )
+        network = cls.capabilities.label
+        problem = _(
+            "%(network)s did not confirm that Minbar's access has ended. You can end it "
+            "yourself in your %(network)s account's settings, under connected apps."
+        ) % {"network": network}
+        if cls.access_settings_url:
+            problem += " " + cls.access_settings_url
+        return Removed(problem=problem)
+    return Removed(revoked=True)
+
+
+def _sign_in_shared(channel: Channel) -> bool:
+    """Does another channel (in any workspace) hold the same token as this one?"""
+    mine = {v for k, v in channel.get_credentials().secrets.items() if k.endswith("token") and v}
+    if not mine:
+        return False
+    for other in Channel.objects.filter(network=channel.network).exclude(pk=channel.pk):
+        theirs = other.get_credentials().secrets
+        if mine & {v for k, v in theirs.items() if k.endswith("token") and v}:
+            return True
+    return False
 
 
 def refresh_expiring_tokens() -> dict[str, int]:

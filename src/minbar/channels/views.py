@@ -202,8 +202,16 @@ def remove(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
     if channel is None:
         raise Http404
     if request.method == "POST":
-        actions.disconnect(Actor.from_request(request), access, channel_id)
+        removed = actions.disconnect(Actor.from_request(request), access, channel_id)
         messages.success(request, _("The channel was removed from Minbar."))
+        if removed.revoked:
+            messages.info(request, _("The network confirmed that Minbar's access has ended."))
+        if removed.problem:
+            messages.warning(request, removed.problem)
         return redirect("channels:list", slug=access.workspace.slug)
-    label = actions.connector_class(channel.network).capabilities.label
-    return render(request, "channels/remove.html", {"channel": channel, "label": label})
+    cls = actions.connector_class(channel.network)
+    return render(
+        request,
+        "channels/remove.html",
+        {"channel": channel, "label": cls.capabilities.label, "revokes": actions.revokes(cls)},
+    )

@@ -68,6 +68,9 @@ class Connector(ABC):
     # confirms what it hands out). Only the inbox's poll may read them then; a page
     # that merely looks (the channel page's recent activity) shows what the inbox stored.
     interactions_consumed_on_read: ClassVar[bool] = False
+    # Where a person ends Minbar's access by hand (the account's connected-apps page),
+    # offered when revoking fails; "" when the network has no such page to link to.
+    access_settings_url: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -135,6 +138,15 @@ class Connector(ABC):
     def verify(self) -> AccountInfo:
         """Check the credentials work and return the account ("test connection")."""
         raise self._unsupported("checking the connection")
+
+    def revoke(self) -> None:
+        """End Minbar's access on the network (the channel is being removed).
+
+        Networks with a documented revocation endpoint override this; the default
+        has nothing to revoke. A token the network no longer knows counts as revoked;
+        other failures raise, and the channel is removed all the same.
+        """
+        return None
 
     # -- publishing ------------------------------------------------------------
 

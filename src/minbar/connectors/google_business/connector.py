@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx
 from django.utils.translation import gettext_lazy as _
 
+from minbar.connectors import google_oauth
 from minbar.connectors.apps import require_app
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import (
@@ -139,6 +140,7 @@ class Endpoints:
 
     accounts: str
     token: str
+    revoke: str
     management: str
     information: str
     v4: str
@@ -151,6 +153,7 @@ class Endpoints:
             return cls(
                 accounts=oauth.GOOGLE_ACCOUNTS,
                 token=oauth.GOOGLE_TOKEN_HOST + oauth.TOKEN_PATH,
+                revoke=google_oauth.GOOGLE_TOKEN_HOST + google_oauth.REVOKE_PATH,
                 management=ACCOUNT_MANAGEMENT,
                 information=BUSINESS_INFORMATION,
                 v4=MY_BUSINESS,
@@ -159,6 +162,7 @@ class Endpoints:
         return cls(
             accounts=base,
             token=base + oauth.TOKEN_PATH,
+            revoke=base + google_oauth.REVOKE_PATH,
             management=f"{base}/v1",
             information=f"{base}/v1",
             v4=f"{base}/v4",
@@ -244,6 +248,8 @@ class GoogleBusinessConnector(Connector):
         docs_url="https://developers.google.com/my-business",
         setup_doc="docs/networks/google_business.md",
     )
+    # Google Account → Security → "Third-party apps & services".
+    access_settings_url: ClassVar[str] = "https://myaccount.google.com/permissions"
     connect_steps: ClassVar[tuple[StrOrPromise, ...]] = (
         _(
             "Minbar opens Google's sign-in page: choose the Google account that owns or "
@@ -518,6 +524,19 @@ class GoogleBusinessConnector(Connector):
             app=self._app(),
             refresh_token=self.credentials.secrets.get("refresh_token", ""),
             timeout=self.timeout,
+        )
+
+    def revoke(self) -> None:
+        """Ask Google to end Minbar's access (when the channel is removed from Minbar).
+
+        The refresh token is revoked when there is one (its access tokens go with it).
+        """
+        secrets = self.credentials.secrets
+        google_oauth.revoke(
+            self.endpoints.revoke,
+            token=secrets.get("refresh_token") or secrets.get("access_token", ""),
+            timeout=self.timeout,
+            network=LABEL,
         )
 
     def verify(self) -> AccountInfo:

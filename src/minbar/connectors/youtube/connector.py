@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx
 from django.utils.translation import gettext_lazy as _
 
+from minbar.connectors import google_oauth
 from minbar.connectors.apps import require_app
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import (
@@ -139,6 +140,7 @@ class Endpoints:
 
     accounts: str
     token: str
+    revoke: str
     api: str
     upload: str
     analytics: str
@@ -150,6 +152,7 @@ class Endpoints:
             return cls(
                 accounts=oauth.GOOGLE_ACCOUNTS,
                 token=oauth.GOOGLE_TOKEN_HOST + oauth.TOKEN_PATH,
+                revoke=google_oauth.GOOGLE_TOKEN_HOST + google_oauth.REVOKE_PATH,
                 api=f"{GOOGLE_APIS}/youtube/v3",
                 upload=f"{GOOGLE_APIS}/upload/youtube/v3",
                 analytics=f"{ANALYTICS_HOST}/v2",
@@ -157,6 +160,7 @@ class Endpoints:
         return cls(
             accounts=base,
             token=base + oauth.TOKEN_PATH,
+            revoke=base + google_oauth.REVOKE_PATH,
             api=f"{base}/youtube/v3",
             upload=f"{base}/upload/youtube/v3",
             analytics=f"{base}/v2",
@@ -306,6 +310,8 @@ class YouTubeConnector(Connector):
         docs_url="https://developers.google.com/youtube/v3/docs",
         setup_doc="docs/networks/youtube.md",
     )
+    # Google Account → Security → "Third-party apps & services".
+    access_settings_url: ClassVar[str] = "https://myaccount.google.com/permissions"
     connect_steps: ClassVar[tuple[StrOrPromise, ...]] = (
         _("Minbar opens Google's sign-in page: choose the Google account of the channel."),
         _("If the account manages several channels, pick the YouTube channel to connect."),
@@ -595,6 +601,19 @@ class YouTubeConnector(Connector):
             app=self._app(),
             refresh_token=self.credentials.secrets.get("refresh_token", ""),
             timeout=self.timeout,
+        )
+
+    def revoke(self) -> None:
+        """Ask Google to end Minbar's access (when the channel is removed from Minbar).
+
+        The refresh token is revoked when there is one (its access tokens go with it).
+        """
+        secrets = self.credentials.secrets
+        google_oauth.revoke(
+            self.endpoints.revoke,
+            token=secrets.get("refresh_token") or secrets.get("access_token", ""),
+            timeout=self.timeout,
+            network=LABEL,
         )
 
     def verify(self) -> AccountInfo:

@@ -199,6 +199,7 @@ class FakeBusinessProfile:
         self.codes: dict[str, dict[str, Any]] = {}
         self.access: dict[str, dict[str, Any]] = {}
         self.refresh_tokens: dict[str, dict[str, Any]] = {}
+        self.revocations: list[str] = []  # tokens revoked through POST /revoke
         self.accounts: dict[str, dict[str, Any]] = {}  # accounts/{id} -> Account
         self.locations: dict[str, dict[str, Any]] = {}  # locations/{id} -> Location
         self.location_accounts: dict[str, list[str]] = {}  # locations/{id} -> accounts
@@ -382,6 +383,7 @@ class FakeBusinessProfile:
         with self.lock:
             self.faults.clear()
             self.log.clear()
+            self.revocations.clear()
             self.used.clear()
             self.quota_per_minute = 300
             self.minute = None
@@ -392,6 +394,27 @@ class FakeBusinessProfile:
             return [c for c in self.log if (not verb or c[0] == verb) and path in c[1]]
 
     # -- OAuth ----------------------------------------------------------------------
+
+    def revoke(self, form: dict[str, str]) -> Response:
+        """POST /revoke (https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke).
+
+        The token comes as a form (or query) parameter; revoking an access token also
+        revokes its refresh token, and the other way round: the app's access ends.
+        200 when revoked; 400 ``invalid_token`` for a token Google does not know.
+        """
+        token = form.get("token", "")
+        with self.lock:
+            grant = self.access.get(token) or self.refresh_tokens.get(token)
+            if grant is None or grant.get("revoked"):
+                raise OAuthError(400, "invalid_token", "Token expired or revoked")
+            user = grant["user"]
+            for info in self.refresh_tokens.values():
+                if info["user"] == user:
+                    info["revoked"] = True
+            for access in [t for t, info in self.access.items() if info["user"] == user]:
+                del self.access[access]
+            self.revocations.append(token)
+        return Response(200, {})
 
     def token(self, form: dict[str, str]) -> Response:
         client_id = form.get("client_id", "")
@@ -531,6 +554,9 @@ class FakeBusinessProfile:
     ) -> Response:
         if path == "/token" and verb == "POST":
             return self.token({k: v[0] for k, v in parse_qs(body.decode()).items()})
+        if path == "/revoke" and verb == "POST":
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            return self.revoke({**{k: v[0] for k, v in query.items()}, **form})
         for route_verb, pattern, api, method in self.ROUTES:
             match = re.fullmatch(pattern, path)
             if route_verb == verb and match:

@@ -206,3 +206,15 @@ def test_verify_reads_the_location_and_keeps_its_title_current(
     account = shop.connector.verify()
     assert account.display_name == "Acme Coffee Roasters"
     assert shop.saved[-1].data["title"] == "Acme Coffee Roasters"
+
+
+def test_revoking_ends_minbars_access_to_the_business_profile(
+    fake: FakeBusinessProfile, shop: Connected
+) -> None:
+    """https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke"""
+    refresh_token = shop.connector.credentials.secrets["refresh_token"]
+    shop.connector.revoke()
+    assert fake.revocations == [refresh_token]
+    with pytest.raises(AuthExpired):
+        shop.reopen().verify()
+    shop.connector.revoke()  # already revoked: nothing to do

@@ -204,6 +204,7 @@ class FakeYouTube:
         self.codes: dict[str, dict[str, Any]] = {}
         self.access: dict[str, dict[str, Any]] = {}
         self.refresh_tokens: dict[str, dict[str, Any]] = {}
+        self.revocations: list[str] = []  # tokens revoked through POST /revoke
         self.videos: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
@@ -317,6 +318,7 @@ class FakeYouTube:
         with self.lock:
             self.faults.clear()
             self.log.clear()
+            self.revocations.clear()
             self.units_limit, self.uploads_limit = 10_000, 100
             self.units_used = self.uploads_used = 0
             self.channel_upload_limit = 1000
@@ -391,6 +393,27 @@ class FakeYouTube:
         return next(u for u in self.users.values() if u.channel_id == channel_id)
 
     # -- OAuth --------------------------------------------------------------------
+
+    def revoke(self, form: dict[str, str]) -> Response:
+        """POST /revoke (https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke).
+
+        The token comes as a form (or query) parameter; revoking an access token also
+        revokes its refresh token, and the other way round: the app's access ends.
+        200 when revoked; 400 ``invalid_token`` for a token Google does not know.
+        """
+        token = form.get("token", "")
+        with self.lock:
+            grant = self.access.get(token) or self.refresh_tokens.get(token)
+            if grant is None or grant.get("revoked"):
+                raise OAuthError(400, "invalid_token", "Token expired or revoked")
+            user = grant["user"]
+            for info in self.refresh_tokens.values():
+                if info["user"] == user:
+                    info["revoked"] = True
+            for access in [t for t, info in self.access.items() if info["user"] == user]:
+                del self.access[access]
+            self.revocations.append(token)
+        return Response(200, {})
 
     def token(self, form: dict[str, str]) -> Response:
         """POST /token (https://developers.google.com/identity/protocols/oauth2/web-server#exchange-authorization-code)."""
@@ -601,6 +624,9 @@ class FakeYouTube:
         if path == "/token" and verb == "POST":
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             return self.token(form)
+        if path == "/revoke" and verb == "POST":
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            return self.revoke({**query, **form})
         if path == "/o/oauth2/v2/auth" and verb == "GET":
             return Response(200, {"page": "Google's consent screen"})
         routes = {

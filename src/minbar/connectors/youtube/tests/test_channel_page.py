@@ -13,6 +13,8 @@ from minbar.channels.models import Channel
 from minbar.connectors.types import PostRequest
 from minbar.connectors.youtube.tests.conftest import video_file
 from minbar.connectors.youtube.tests.fake import FakeYouTube
+from minbar.core.actor import Actor
+from minbar.workspaces.access import access_for
 
 
 @pytest.mark.django_db
@@ -42,3 +44,66 @@ def test_connecting_through_the_pages_then_seeing_the_quota(
     assert 'data-testid="quota"' in page
     assert "Uploads: 1 of 100 today; at most 99 are left." in page
     assert "midnight Pacific Time" in page
+
+
+def _connected_channel(world: Any, fake: FakeYouTube, client: Client) -> Channel:
+    user = fake.add_user("acme")
+    start = client.post("/w/acme/channels/connect/youtube/", {"csrfmiddlewaretoken": "t"})
+    client.get("/channels/oauth/callback/", fake.approve(start["Location"], user))
+    return Channel.objects.get(workspace=world.acme, network="youtube")
+
+
+@pytest.mark.django_db
+def test_removing_the_channel_asks_google_to_end_minbars_access(
+    world: Any, fake: FakeYouTube, app: dict[str, str]
+) -> None:
+    client = Client()
+    client.force_login(world.alice)
+    channel = _connected_channel(world, fake, client)
+    refresh_token = channel.get_credentials().secrets["refresh_token"]
+    page = client.get(f"/w/acme/channels/{channel.pk}/remove/").content.decode()
+    assert "Minbar also asks YouTube to end its access" in page
+    done = client.post(f"/w/acme/channels/{channel.pk}/remove/", follow=True).content.decode()
+    assert not Channel.objects.filter(pk=channel.pk).exists()
+    assert fake.revocations == [refresh_token]
+    assert "The network confirmed that Minbar&#x27;s access has ended." in done
+
+
+@pytest.mark.django_db
+def test_a_failed_revocation_still_removes_the_channel_and_says_where_to_end_access(
+    world: Any, fake: FakeYouTube, app: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client()
+    client.force_login(world.alice)
+    channel = _connected_channel(world, fake, client)
+    secrets = channel.get_credentials().secrets
+    fake.fail("POST", "/revoke", status=500)
+    done = client.post(f"/w/acme/channels/{channel.pk}/remove/", follow=True).content.decode()
+    assert not Channel.objects.filter(pk=channel.pk).exists()
+    assert fake.revocations == []
+    assert "YouTube did not confirm that Minbar&#x27;s access has ended." in done
+    assert "https://myaccount.google.com/permissions" in done
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert f"youtube channel {channel.pk} failed" in logged
+    assert all(token not in logged for token in secrets.values())
+
+
+@pytest.mark.django_db
+def test_a_sign_in_another_channel_still_uses_is_not_revoked(
+    world: Any, fake: FakeYouTube, app: dict[str, str]
+) -> None:
+    client = Client()
+    client.force_login(world.alice)
+    channel = _connected_channel(world, fake, client)
+    twin = Channel.objects.create(
+        workspace=world.globex,  # the same Google sign-in, connected in another workspace
+        network="youtube",
+        server_url=channel.server_url,
+        remote_id="UC-twin",
+        handle="@twin",
+    )
+    twin.set_credentials(channel.get_credentials())
+    twin.save()
+    actions.disconnect(Actor(user=world.alice), access_for(world.alice, "acme"), channel.pk)
+    assert fake.revocations == []
+    assert actions.connector_for(twin).verify().remote_id

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from minbar.connectors.errors import AuthExpired, NotSupported, Rejected
+from minbar.connectors.errors import AuthExpired, NotSupported, Rejected, TemporaryError
 from minbar.connectors.pkce import code_challenge
 from minbar.connectors.types import Credentials
 from minbar.connectors.youtube import YouTubeConnector
@@ -52,6 +52,7 @@ def test_the_real_google_hosts_are_used_without_an_api_url(settings: Any) -> Non
     assert start.url.startswith("https://accounts.google.com/o/oauth2/v2/auth?")
     endpoints = YouTubeConnector().endpoints
     assert endpoints.token == "https://oauth2.googleapis.com/token"
+    assert endpoints.revoke == "https://oauth2.googleapis.com/revoke"
     assert endpoints.upload == "https://www.googleapis.com/upload/youtube/v3"
     assert endpoints.analytics == "https://youtubeanalytics.googleapis.com/v2"
 
@@ -190,3 +191,23 @@ def test_a_revoked_refresh_token_means_reconnect(brand: Connected, fake: FakeYou
 def test_no_tokens_at_all_means_reconnect(app: dict[str, str]) -> None:
     with pytest.raises(AuthExpired):
         YouTubeConnector(credentials=Credentials()).verify()
+
+
+def test_revoking_ends_minbars_access_and_a_token_already_gone_counts_as_revoked(
+    fake: FakeYouTube, brand: Connected
+) -> None:
+    """https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke"""
+    refresh_token = brand.connector.credentials.secrets["refresh_token"]
+    brand.connector.revoke()
+    assert fake.revocations == [refresh_token]  # the refresh token: its access tokens go too
+    with pytest.raises(AuthExpired):
+        brand.reopen().verify()
+    brand.connector.revoke()  # Google answers invalid_token now: nothing left to end
+
+
+def test_a_revocation_google_fails_is_an_error_to_report(
+    fake: FakeYouTube, brand: Connected
+) -> None:
+    fake.fail("POST", "/revoke", status=503)
+    with pytest.raises(TemporaryError):
+        brand.connector.revoke()
