@@ -40,7 +40,10 @@ from minbar.workspaces.models import Workspace
 from minbar.workspaces.roles import Perm
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from minbar.inbox.models import Contact
+    from minbar.publishing.models import Target
 
 logger = logging.getLogger(__name__)
 
@@ -569,6 +572,26 @@ def _author(contact: Contact) -> Author:
         display_name=contact.display_name,
         url=contact.profile_url,
     )
+
+
+def kept_private(targets: Iterable[Target]) -> set[int]:
+    """The published targets whose video the network kept private against the post's wish.
+
+    YouTube locks uploads from a Google Cloud project that has not passed its API
+    audit to private; the connector remembers those videos with the channel. Read from
+    the stored credentials only, never from the network.
+    """
+    by_channel: dict[int, tuple[Channel, list[Target]]] = {}
+    for target in targets:
+        if target.remote_id:
+            by_channel.setdefault(target.channel_id, (target.channel, []))[1].append(target)
+    found: set[int] = set()
+    for channel, published in by_channel.values():
+        locked = getattr(connector_for(channel), "locked_private_videos", None)
+        if callable(locked):
+            videos = set(locked())
+            found |= {t.pk for t in published if t.remote_id in videos}
+    return found
 
 
 def available_networks() -> list[type[Connector]]:

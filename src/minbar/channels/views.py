@@ -142,6 +142,8 @@ def detail(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
     # Networks with a daily API quota (YouTube) report what is left; read from the
     # stored credentials, never from the network.
     quota_status = getattr(connector, "quota_status", None)
+    # YouTube keeps uploads private while the Google Cloud project is unaudited.
+    locked = getattr(connector, "uploads_locked_private", None)
     return render(
         request,
         "channels/detail.html",
@@ -149,6 +151,7 @@ def detail(request: HttpRequest, access: WorkspaceAccess, channel_id: int) -> Ht
             "channel": channel,
             "caps": caps,
             "quota": quota_status() if callable(quota_status) else None,
+            "uploads_locked_private": bool(locked()) if callable(locked) else False,
             "counting": COUNTING_LABELS.get(caps.text.counting, caps.text.counting),
             "post_metrics": join_words(metric_label(m) for m in caps.post_metrics),
             "interaction_kinds": join_words(interaction_label(k) for k in caps.interactions),

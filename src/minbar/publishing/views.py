@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from minbar.accounts.models import User
+from minbar.channels import actions as channel_actions
 from minbar.channels.actions import connector_for
 from minbar.channels.models import Channel
 from minbar.core.actor import Actor
@@ -427,6 +428,7 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
     team = access.can(Perm.VIEW_CONTENT)
     eligibility = approvals.eligibility(access, request.user, post)  # type: ignore[arg-type]
     members = Membership.objects.filter(workspace=access.workspace, user__is_active=True)
+    targets = _with_settings(post.targets.select_related("channel"), _zone(request, access))
     return render(
         request,
         "publishing/detail.html",
@@ -436,9 +438,9 @@ def detail(request: HttpRequest, access: WorkspaceAccess, post_id: int) -> HttpR
             "media_rows": _media_rows(
                 access, post.media, load_assets(access.workspace.pk, asset_ids(post.media))
             ),
-            "targets": _with_settings(
-                post.targets.select_related("channel"), _zone(request, access)
-            ),
+            "targets": targets,
+            # Videos YouTube kept private (an unaudited project): warned on their row.
+            "kept_private": channel_actions.kept_private(targets),
             "events": _history(post) if team else [],
             "route": approvals.route_status(post),
             "eligibility": eligibility,

@@ -15,7 +15,8 @@ What the connector keeps in ``Credentials``:
   ``video_defaults`` (the channel's defaults for privacy, category, tags,
   audience and playlist, see :meth:`YouTubeConnector.set_video_defaults`) and
   ``uploads_locked_private`` (set when YouTube kept a public upload private, the
-  sign of an unaudited Google Cloud project).
+  sign of an unaudited Google Cloud project; cleared when a public upload stays
+  public) with ``locked_private_videos`` (the newest such videos' ids).
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ VIDEO_TYPES = (
 THUMBNAIL_TYPES = ("image/jpeg", "image/png")
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 VIDEO_MAX_BYTES = 256 * 1024**3  # "Maximum file size: 256GB" (videos.insert)
+# Videos remembered as locked private, for the posts' pages (the newest ones matter).
+LOCKED_VIDEOS_KEPT = 50
 
 
 @dataclass(frozen=True)
@@ -506,6 +509,11 @@ class YouTubeConnector(Connector):
     def uploads_locked_private(self) -> bool:
         """YouTube kept an upload private that Minbar sent public (an unaudited project)."""
         return bool(self.credentials.data.get("uploads_locked_private"))
+
+    def locked_private_videos(self) -> list[str]:
+        """The newest videos YouTube kept private against the post's wish, newest first."""
+        found = self.credentials.data.get("locked_private_videos")
+        return [str(v) for v in found] if isinstance(found, list) else []
 
     def set_video_defaults(
         self,
@@ -905,7 +913,14 @@ class YouTubeConnector(Connector):
                 video_id,
                 wanted,
             )
-            self._persist(uploads_locked_private=True)
+            locked = [v for v in self.locked_private_videos() if v != video_id]
+            self._persist(
+                uploads_locked_private=True,
+                locked_private_videos=[video_id, *locked][:LOCKED_VIDEOS_KEPT],
+            )
+        elif wanted != "private" and got == wanted and self.uploads_locked_private():
+            # A public upload stayed public: the project has passed the audit since.
+            self._persist(uploads_locked_private=False)
         steps: list[tuple[str, Callable[[], None]]] = []
         if thumbnail is not None:
             steps.append(("thumbnail", lambda: self._set_thumbnail(video_id, thumbnail)))

@@ -107,3 +107,73 @@ def test_a_sign_in_another_channel_still_uses_is_not_revoked(
     actions.disconnect(Actor(user=world.alice), access_for(world.alice, "acme"), channel.pk)
     assert fake.revocations == []
     assert actions.connector_for(twin).verify().remote_id
+
+
+@pytest.mark.django_db
+def test_uploads_kept_private_are_warned_on_the_channel_and_the_posts_page(
+    world: Any, fake: FakeYouTube, app: dict[str, str], tmp_path: Path
+) -> None:
+    """videos.insert: uploads from unverified API projects are "restricted to private"."""
+    from minbar.publishing.models import TargetState
+    from minbar.publishing.tests.test_dispatcher_helpers import make_post, target_of
+
+    client = Client()
+    client.force_login(world.alice)
+    channel = _connected_channel(world, fake, client)
+    page = client.get(f"/w/acme/channels/{channel.pk}/").content.decode()
+    assert 'data-testid="uploads-locked-private"' not in page
+
+    fake.project_audited = False
+    locked = actions.connector_for(channel).publish(
+        PostRequest(text="Launch film", media=(video_file(tmp_path),))
+    )
+    fine = actions.connector_for(channel).publish(
+        PostRequest(text="Behind the scenes", media=(video_file(tmp_path),), visibility="private")
+    )
+    page = client.get(f"/w/acme/channels/{channel.pk}/").content.decode()
+    assert 'data-testid="uploads-locked-private"' in page
+    assert "YouTube keeps this channel's uploads private" in page
+    assert "Audit and Quota Extension Form" in page and "https://studio.youtube.com" in page
+
+    posts = []
+    for result in (locked, fine):
+        post = make_post(world, [channel], state=TargetState.PUBLISHED)
+        target = target_of(post)
+        target.remote_id, target.remote_url = result.remote_id, result.url
+        target.save(update_fields=["remote_id", "remote_url"])
+        posts.append((post, target))
+    (locked_post, locked_target), (fine_post, _fine_target) = posts
+    detail = client.get(f"/w/acme/publishing/posts/{locked_post.pk}/").content.decode()
+    assert f'data-testid="kept-private-{locked_target.pk}"' in detail
+    assert "YouTube kept this video private" in detail
+    assert f'href="/w/acme/channels/{channel.pk}/"' in detail
+    other = client.get(f"/w/acme/publishing/posts/{fine_post.pk}/").content.decode()
+    assert "YouTube kept this video private" not in other
+
+    # The audit passed: the next public upload stays public and the channel's warning ends.
+    fake.project_audited = True
+    actions.connector_for(channel).publish(
+        PostRequest(text="Now public", media=(video_file(tmp_path),))
+    )
+    page = client.get(f"/w/acme/channels/{channel.pk}/").content.decode()
+    assert 'data-testid="uploads-locked-private"' not in page
+    detail = client.get(f"/w/acme/publishing/posts/{locked_post.pk}/").content.decode()
+    assert "YouTube kept this video private" in detail  # that video is still private
+
+
+@pytest.mark.django_db
+def test_the_kept_private_warning_reads_in_arabic(
+    world: Any, fake: FakeYouTube, app: dict[str, str], tmp_path: Path
+) -> None:
+    world.alice.language = "ar"
+    world.alice.save(update_fields=["language"])
+    client = Client()
+    client.force_login(world.alice)
+    channel = _connected_channel(world, fake, client)
+    fake.project_audited = False
+    actions.connector_for(channel).publish(
+        PostRequest(text="Launch film", media=(video_file(tmp_path),))
+    )
+    page = client.get(f"/w/acme/channels/{channel.pk}/").content.decode()
+    assert 'dir="rtl"' in page and 'data-testid="uploads-locked-private"' in page
+    assert "يوتيوب يُبقي مقاطع هذه القناة خاصة" in page

@@ -184,6 +184,18 @@ def test_an_unaudited_project_gets_private_videos_and_minbar_notices(
     assert brand.saved[-1].data["uploads_locked_private"] is True
     assert "audit" in caplog.text
     assert not [c for c in fake.comments.values() if c["videoId"] == result.remote_id]
+    assert brand.connector.locked_private_videos() == [result.remote_id]
+    # A video the post itself wanted private says nothing about the project.
+    brand.connector.publish(
+        PostRequest(text="Meant private", media=(video_file(tmp_path),), visibility="private")
+    )
+    assert brand.connector.locked_private_videos() == [result.remote_id]
+    # Once the project has passed the audit, a public upload stays public: the warning ends,
+    # and the video that was locked is still remembered for its post's page.
+    fake.project_audited = True
+    brand.connector.publish(PostRequest(text="Open", media=(video_file(tmp_path),)))
+    assert not brand.connector.uploads_locked_private()
+    assert brand.connector.locked_private_videos() == [result.remote_id]
 
 
 def test_a_long_first_line_is_shortened_and_kept_whole_in_the_description(
