@@ -1,23 +1,206 @@
-"""Google's OAuth 2.0 for web server applications, shared by YouTube and Google Business Profile.
+"""Signing in with Google, shared by YouTube and Google Business Profile.
 
-https://developers.google.com/identity/protocols/oauth2/web-server
+Google's OAuth 2.0 for web server applications
+(https://developers.google.com/identity/protocols/oauth2/web-server):
+
+1. the person is sent to ``https://accounts.google.com/o/oauth2/v2/auth`` with
+   ``access_type=offline`` (so a refresh token comes back), ``prompt=consent`` (so
+   it comes back on a reconnect too: Google sends one only when the person is
+   shown the consent page), ``include_granted_scopes=true`` and PKCE's
+   ``code_challenge`` with ``code_challenge_method=S256``;
+2. Minbar trades the code at ``https://oauth2.googleapis.com/token``
+   (``grant_type=authorization_code``, with the ``code_verifier``) for an access
+   token (about an hour), a refresh token and the scopes actually granted —
+   Google's consent page lets people untick scopes, so they are read from the
+   answer rather than assumed;
+3. ``grant_type=refresh_token`` gives a new access token; Google usually sends no
+   new refresh token (the old one stays, see ``Credentials.merged``) and answers
+   ``invalid_grant`` when the refresh token was revoked, expired (seven days for
+   apps whose consent screen is still in "Testing") or the password changed
+   (https://developers.google.com/identity/protocols/oauth2#expiration);
+4. ``/revoke`` ends the app's access when a channel is removed (:func:`revoke`).
+
+Each network binds a :class:`GoogleSignIn` with its scopes, its name and its own
+error translation (``youtube/oauth.py``, ``google_business/oauth.py``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
 
+from minbar.connectors.errors import AuthExpired, ConnectorError, Rejected
 from minbar.connectors.http import (
     check_outbound_url,
     error_for_response,
     error_for_transport,
     make_client,
 )
+from minbar.connectors.types import Credentials
 
-GOOGLE_TOKEN_HOST = "https://oauth2.googleapis.com"
+AUTHORIZE_PATH = "/o/oauth2/v2/auth"
+TOKEN_PATH = "/token"
 REVOKE_PATH = "/revoke"
+GOOGLE_ACCOUNTS = "https://accounts.google.com"
+GOOGLE_TOKEN_HOST = "https://oauth2.googleapis.com"
+
+
+class _ParsedError(Protocol):
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class GoogleSignIn:
+    """One network's use of Google's sign-in: what it asks for and how it words failures."""
+
+    label: str  # the network's name in messages ("YouTube")
+    account: str  # what the messages call the account ("channel", "profile")
+    scopes: tuple[str, ...]
+    parse_error: Callable[[httpx.Response], _ParsedError]
+    translate: Callable[[httpx.Response], ConnectorError]
+    transport_error: Callable[[httpx.TransportError], ConnectorError]
+    # Keep an empty "scope" in the answer as "nothing granted" (Business Profile, whose
+    # one scope is required) rather than as "not said" (YouTube falls back to asking).
+    empty_scope_is_nothing: bool = False
+
+    def authorize_url(
+        self,
+        accounts_base: str,
+        *,
+        client_id: str,
+        redirect_uri: str,
+        state: str,
+        code_challenge: str,
+    ) -> str:
+        params = {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": " ".join(self.scopes),
+            "access_type": "offline",
+            "prompt": "consent",
+            "include_granted_scopes": "true",
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
+        return f"{accounts_base}{AUTHORIZE_PATH}?{urlencode(params)}"
+
+    def _post_token(self, token_url: str, data: dict[str, str], timeout: float) -> httpx.Response:
+        check_outbound_url(token_url)
+        with make_client(timeout=timeout) as client:
+            try:
+                return client.post(token_url, data=data)
+            except httpx.TransportError as exc:
+                raise self.transport_error(exc) from exc
+
+    def _token_json(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            token = response.json()
+        except ValueError:
+            token = None
+        if not isinstance(token, dict) or not token.get("access_token"):
+            raise Rejected(
+                f"{self.label}: Google sent no access token. Start connecting again.",
+                detail=response.text[:500],
+            )
+        return token
+
+    def credentials_from_token(
+        self, token: dict[str, Any], *, now: datetime | None = None
+    ) -> Credentials:
+        now = now or datetime.now(UTC)
+        expires_in = token.get("expires_in")
+        expires_at = None
+        if isinstance(expires_in, (int, float)) or str(expires_in or "").isdigit():
+            expires_at = now + timedelta(seconds=int(float(str(expires_in))))
+        data: dict[str, Any] = {}
+        if token.get("scope") or (self.empty_scope_is_nothing and "scope" in token):
+            data["scopes"] = sorted(str(token["scope"] or "").split())
+        return Credentials(
+            secrets={
+                "access_token": str(token["access_token"]),
+                "refresh_token": str(token.get("refresh_token") or ""),
+            },
+            data=data,
+            expires_at=expires_at,
+        )
+
+    def exchange_code(
+        self,
+        token_url: str,
+        *,
+        app: dict[str, str],
+        redirect_uri: str,
+        code: str,
+        code_verifier: str,
+        timeout: float,
+    ) -> Credentials:
+        response = self._post_token(
+            token_url,
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": app["client_id"],
+                "client_secret": app.get("client_secret", ""),
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            },
+            timeout,
+        )
+        if response.status_code in (400, 401):
+            error = self.parse_error(response)
+            raise Rejected(
+                f"{self.label}: Google did not accept the sign-in "
+                f"({error.message or error.reason}). Start connecting again.",
+                detail=response.text[:500],
+                status=response.status_code,
+            )
+        if response.status_code != 200:
+            raise self.translate(response)
+        return self.credentials_from_token(self._token_json(response))
+
+    def refresh(
+        self, token_url: str, *, app: dict[str, str], refresh_token: str, timeout: float
+    ) -> Credentials:
+        """A new access token; AuthExpired when Google no longer honours the refresh token."""
+        if not refresh_token:
+            raise AuthExpired(
+                f"{self.label}: Minbar has no refresh token for this {self.account}. "
+                "Reconnect the channel."
+            )
+        response = self._post_token(
+            token_url,
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": app["client_id"],
+                "client_secret": app.get("client_secret", ""),
+            },
+            timeout,
+        )
+        if response.status_code in (400, 401):
+            error = self.parse_error(response)
+            if error.reason in ("invalid_grant", "invalid_client", "unauthorized_client"):
+                raise AuthExpired(
+                    f"{self.label} no longer accepts Minbar's access to this {self.account} "
+                    f"({error.message or error.reason}). Reconnect the channel.",
+                    detail=response.text[:500],
+                    status=response.status_code,
+                )
+            raise self.translate(response)
+        if response.status_code != 200:
+            raise self.translate(response)
+        return self.credentials_from_token(self._token_json(response))
 
 
 def revoke(revoke_url: str, *, token: str, timeout: float, network: str) -> None:

@@ -151,8 +151,8 @@ class Endpoints:
         base = server_url.rstrip("/")
         if base == DEFAULT_SERVER:
             return cls(
-                accounts=oauth.GOOGLE_ACCOUNTS,
-                token=oauth.GOOGLE_TOKEN_HOST + oauth.TOKEN_PATH,
+                accounts=google_oauth.GOOGLE_ACCOUNTS,
+                token=google_oauth.GOOGLE_TOKEN_HOST + google_oauth.TOKEN_PATH,
                 revoke=google_oauth.GOOGLE_TOKEN_HOST + google_oauth.REVOKE_PATH,
                 management=ACCOUNT_MANAGEMENT,
                 information=BUSINESS_INFORMATION,
@@ -161,7 +161,7 @@ class Endpoints:
             )
         return cls(
             accounts=base,
-            token=base + oauth.TOKEN_PATH,
+            token=base + google_oauth.TOKEN_PATH,
             revoke=base + google_oauth.REVOKE_PATH,
             management=f"{base}/v1",
             information=f"{base}/v1",
@@ -317,7 +317,7 @@ class GoogleBusinessConnector(Connector):
             raise AuthExpired(f"{LABEL}: this profile is not connected. Reconnect it.")
         expires = self.credentials.expires_at
         if force or not token or (expires is not None and expires - TOKEN_SLACK <= _now()):
-            fresh = oauth.refresh(
+            fresh = oauth.SIGN_IN.refresh(
                 self.endpoints.token,
                 app=self._app(),
                 refresh_token=self.credentials.secrets.get("refresh_token", ""),
@@ -445,12 +445,12 @@ class GoogleBusinessConnector(Connector):
         app = app if app and app.get("client_id") else self._app()
         check_outbound_url(self.endpoints.accounts)
         verifier, challenge = pkce_pair()
-        url = oauth.authorize_url(
+        url = oauth.SIGN_IN.authorize_url(
             self.endpoints.accounts,
             client_id=app["client_id"],
             redirect_uri=redirect_uri,
             state=state,
-            challenge=challenge,
+            code_challenge=challenge,
         )
         return OAuthStart(url=url, state=state, code_verifier=verifier)
 
@@ -458,7 +458,7 @@ class GoogleBusinessConnector(Connector):
         """The code for tokens, then every location the account manages: the first is this
         channel, the others are offered as choices."""
         app = start.app if start.app and start.app.get("client_id") else self._app()
-        credentials = oauth.exchange_code(
+        credentials = oauth.SIGN_IN.exchange_code(
             self.endpoints.token,
             app=app,
             redirect_uri=redirect_uri,
@@ -519,7 +519,7 @@ class GoogleBusinessConnector(Connector):
         expires = self.credentials.expires_at
         if expires is not None and expires - _now() > REFRESH_AHEAD:
             return None
-        return oauth.refresh(
+        return oauth.SIGN_IN.refresh(
             self.endpoints.token,
             app=self._app(),
             refresh_token=self.credentials.secrets.get("refresh_token", ""),

@@ -153,8 +153,8 @@ class Endpoints:
         base = server_url.rstrip("/")
         if base == GOOGLE_APIS:
             return cls(
-                accounts=oauth.GOOGLE_ACCOUNTS,
-                token=oauth.GOOGLE_TOKEN_HOST + oauth.TOKEN_PATH,
+                accounts=google_oauth.GOOGLE_ACCOUNTS,
+                token=google_oauth.GOOGLE_TOKEN_HOST + google_oauth.TOKEN_PATH,
                 revoke=google_oauth.GOOGLE_TOKEN_HOST + google_oauth.REVOKE_PATH,
                 api=f"{GOOGLE_APIS}/youtube/v3",
                 upload=f"{GOOGLE_APIS}/upload/youtube/v3",
@@ -162,7 +162,7 @@ class Endpoints:
             )
         return cls(
             accounts=base,
-            token=base + oauth.TOKEN_PATH,
+            token=base + google_oauth.TOKEN_PATH,
             revoke=base + google_oauth.REVOKE_PATH,
             api=f"{base}/youtube/v3",
             upload=f"{base}/upload/youtube/v3",
@@ -399,7 +399,7 @@ class YouTubeConnector(Connector):
             raise AuthExpired(f"{LABEL}: this channel is not connected. Reconnect it.")
         expires = self.credentials.expires_at
         if force or not token or (expires is not None and expires - TOKEN_SLACK <= _now()):
-            fresh = oauth.refresh(
+            fresh = oauth.SIGN_IN.refresh(
                 self.endpoints.token,
                 app=self._app(),
                 refresh_token=self.credentials.secrets.get("refresh_token", ""),
@@ -549,7 +549,7 @@ class YouTubeConnector(Connector):
         app = app if app and app.get("client_id") else self._app()
         check_outbound_url(self.endpoints.accounts)
         verifier, challenge = pkce_pair()
-        url = oauth.authorize_url(
+        url = oauth.SIGN_IN.authorize_url(
             self.endpoints.accounts,
             client_id=app["client_id"],
             redirect_uri=redirect_uri,
@@ -562,7 +562,7 @@ class YouTubeConnector(Connector):
 
     def finish_oauth(self, redirect_uri: str, code: str, start: OAuthStart) -> ConnectResult:
         app = start.app if start.app and start.app.get("client_id") else self._app()
-        credentials = oauth.exchange_code(
+        credentials = oauth.SIGN_IN.exchange_code(
             self.endpoints.token,
             app=app,
             redirect_uri=redirect_uri,
@@ -604,7 +604,7 @@ class YouTubeConnector(Connector):
         expires = self.credentials.expires_at
         if expires is not None and expires - _now() > REFRESH_AHEAD:
             return None
-        return oauth.refresh(
+        return oauth.SIGN_IN.refresh(
             self.endpoints.token,
             app=self._app(),
             refresh_token=self.credentials.secrets.get("refresh_token", ""),
