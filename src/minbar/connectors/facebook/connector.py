@@ -98,8 +98,6 @@ MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 # How many recent posts the inbox reads comments from, and comments per post.
 RECENT_POSTS = 10
 COMMENTS_PER_POST = 50
-RECENT_CONVERSATIONS = 10
-MESSAGES_PER_CONVERSATION = 25
 
 POST_FIELDS = "id,message,created_time,permalink_url"
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden"
@@ -546,25 +544,9 @@ class FacebookConnector(Connector):
         if request.media:
             raise Rejected("Minbar answers Messenger conversations with text only.")
         graph = self._graph()
-        found = (
-            graph.get(
-                f"{self.page_id}/conversations",
-                platform="messenger",
-                user_id=recipient_id,
-                fields="id",
-            ).get("data")
-            or []
+        messages = messaging.messages_with(
+            graph, self.page_id, platform="messenger", person_id=recipient_id
         )
-        messages: list[Mapping[str, Any]] = []
-        if found:
-            messages = (
-                graph.get(
-                    f"{found[0]['id']}/messages",
-                    fields="id,from,created_time",
-                    limit=MESSAGES_PER_CONVERSATION,
-                ).get("data")
-                or []
-            )
         messaging.check_window(
             messaging.last_message_from(messages, recipient_id), label="Messenger"
         )
@@ -778,28 +760,14 @@ class FacebookConnector(Connector):
         )
 
     def _new_messages(self, since: Cursor) -> list[Interaction]:
-        graph = self._graph()
-        conversations = graph.get(
-            f"{self.page_id}/conversations",
+        return messaging.new_messages(
+            self._graph(),
+            self.page_id,
             platform="messenger",
-            fields="id,updated_time,link",
-            limit=RECENT_CONVERSATIONS,
+            since=since,
+            read=lambda message: _message(message, self.page_id),
+            conversation_fields="id,updated_time,link",
         )
-        items: list[Interaction] = []
-        for conversation in conversations.get("data") or []:
-            updated = parse_time(conversation.get("updated_time"))
-            if since.at is not None and updated is not None and updated < since.at:
-                continue
-            messages = graph.get(
-                f"{conversation['id']}/messages",
-                fields="id,message,created_time,from,to",
-                limit=MESSAGES_PER_CONVERSATION,
-            )
-            for message in messages.get("data") or []:
-                item = _message(message, self.page_id)
-                if item is not None and since.is_new(item.remote_id, item.created_at):
-                    items.append(item)
-        return items
 
     def hide(self, interaction: RemoteRef, hidden: bool = True) -> None:
         """``POST /{comment-id}`` with ``is_hidden`` (pages_manage_engagement)."""

@@ -120,8 +120,6 @@ REFRESH_AHEAD = timedelta(days=7)
 
 RECENT_MEDIA = 10
 COMMENTS_PER_MEDIA = 50
-RECENT_CONVERSATIONS = 10
-MESSAGES_PER_CONVERSATION = 25
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,timestamp,permalink,comments_count"
 COMMENT_FIELDS = (
     "id,text,timestamp,username,from{id,username},parent_id,hidden,"
@@ -721,22 +719,9 @@ class InstagramConnector(Connector):
             raise Rejected("Minbar answers Instagram messages with text only.")
         graph = self._graph()
         owner = self._messaging_owner()
-        found = (
-            graph.get(
-                f"{owner}/conversations", platform="instagram", user_id=recipient_id, fields="id"
-            ).get("data")
-            or []
+        messages = messaging.messages_with(
+            graph, owner, platform="instagram", person_id=recipient_id
         )
-        messages: list[Mapping[str, Any]] = []
-        if found:
-            messages = (
-                graph.get(
-                    f"{found[0]['id']}/messages",
-                    fields="id,from,created_time",
-                    limit=MESSAGES_PER_CONVERSATION,
-                ).get("data")
-                or []
-            )
         messaging.check_window(messaging.last_message_from(messages, recipient_id), label=LABEL)
         sent = messaging.send_text(
             graph, f"{owner}/messages", recipient_id=recipient_id, text=request.text, label=LABEL
@@ -938,29 +923,13 @@ class InstagramConnector(Connector):
         )
 
     def _new_messages(self, since: Cursor) -> list[Interaction]:
-        graph = self._graph()
-        owner = self._messaging_owner()
-        conversations = graph.get(
-            f"{owner}/conversations",
+        return messaging.new_messages(
+            self._graph(),
+            self._messaging_owner(),
             platform="instagram",
-            fields="id,updated_time",
-            limit=RECENT_CONVERSATIONS,
+            since=since,
+            read=lambda message: _message(message, self.ig_user_id),
         )
-        items: list[Interaction] = []
-        for conversation in conversations.get("data") or []:
-            updated = parse_time(conversation.get("updated_time"))
-            if since.at is not None and updated is not None and updated < since.at:
-                continue
-            messages = graph.get(
-                f"{conversation['id']}/messages",
-                fields="id,message,created_time,from,to",
-                limit=MESSAGES_PER_CONVERSATION,
-            )
-            for message in messages.get("data") or []:
-                item = _message(message, self.ig_user_id)
-                if item is not None and since.is_new(item.remote_id, item.created_at):
-                    items.append(item)
-        return items
 
     def hide(self, interaction: RemoteRef, hidden: bool = True) -> None:
         """``POST /{ig-comment-id}`` with ``hide=true|false``."""

@@ -18,9 +18,9 @@ or ``POST /me/messages`` (Instagram Login) with ``recipient={"id": ...}``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -28,10 +28,77 @@ from minbar.connectors.errors import Rejected
 from minbar.connectors.meta_graph.client import GraphClient
 from minbar.connectors.meta_graph.cursor import parse_time
 
+if TYPE_CHECKING:
+    from minbar.connectors.meta_graph.cursor import Cursor
+    from minbar.connectors.types import Interaction
+
 STANDARD_WINDOW = timedelta(hours=24)
+# How many recently updated conversations the inbox reads, and messages of each.
+RECENT_CONVERSATIONS = 10
+MESSAGES_PER_CONVERSATION = 25
 # Messenger's text limit per message (Send API reference: "text must be UTF-8 and
 # has a 2000 character limit"); Instagram messaging takes 1000 bytes.
 MESSENGER_TEXT_LIMIT = 2000
+
+
+def new_messages(
+    client: GraphClient,
+    owner: str,
+    *,
+    platform: str,
+    since: Cursor,
+    read: Callable[[Mapping[str, Any]], Interaction | None],
+    conversation_fields: str = "id,updated_time",
+) -> list[Interaction]:
+    """Messages in ``owner``'s conversations updated since the cursor, as inbox items.
+
+    ``GET /{owner}/conversations?platform=messenger|instagram`` then each recent
+    conversation's ``/messages``; ``read`` turns one message into an item (None for the
+    account's own). Conversations untouched since the cursor are not read again.
+    """
+    conversations = client.get(
+        f"{owner}/conversations",
+        platform=platform,
+        fields=conversation_fields,
+        limit=RECENT_CONVERSATIONS,
+    )
+    items: list[Interaction] = []
+    for conversation in conversations.get("data") or []:
+        updated = parse_time(conversation.get("updated_time"))
+        if since.at is not None and updated is not None and updated < since.at:
+            continue
+        messages = client.get(
+            f"{conversation['id']}/messages",
+            fields="id,message,created_time,from,to",
+            limit=MESSAGES_PER_CONVERSATION,
+        )
+        for message in messages.get("data") or []:
+            item = read(message)
+            if item is not None and since.is_new(item.remote_id, item.created_at):
+                items.append(item)
+    return items
+
+
+def messages_with(
+    client: GraphClient, owner: str, *, platform: str, person_id: str
+) -> list[Mapping[str, Any]]:
+    """The newest messages of ``owner``'s conversation with one person ([] when none)."""
+    found = (
+        client.get(f"{owner}/conversations", platform=platform, user_id=person_id, fields="id").get(
+            "data"
+        )
+        or []
+    )
+    if not found:
+        return []
+    return (
+        client.get(
+            f"{found[0]['id']}/messages",
+            fields="id,from,created_time",
+            limit=MESSAGES_PER_CONVERSATION,
+        ).get("data")
+        or []
+    )
 
 
 def last_message_from(messages: Iterable[Mapping[str, Any]], sender_id: str) -> datetime | None:
