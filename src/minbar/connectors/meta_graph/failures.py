@@ -82,12 +82,33 @@ class GraphError:
     message: str
     user_message: str
     transient: bool
+    type: str = ""  # "OAuthException", …
+    fbtrace_id: str = ""
+    # False when the body held no error object (``message`` is then the raw text).
+    envelope: bool = True
 
     @property
     def words(self) -> str:
         """Meta's own explanation: the user-facing text when there is one."""
         parts = [p for p in (self.user_message, self.message) if p]
         return " — ".join(dict.fromkeys(parts))
+
+    @property
+    def first_words(self) -> str:
+        """The one explanation meant for people first (the user-facing text, else the message)."""
+        return self.user_message or self.message
+
+    @property
+    def detail(self) -> str:
+        """The explanation with the codes and trace id support would ask for."""
+        parts = [self.first_words or "(no message)"]
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.subcode is not None:
+            parts.append(f"subcode {self.subcode}")
+        if self.fbtrace_id:
+            parts.append(f"fbtrace_id {self.fbtrace_id}")
+        return " · ".join(parts)
 
     @property
     def missing_object(self) -> bool:
@@ -103,7 +124,9 @@ def parse_error(response: httpx.Response) -> GraphError:
         body = None
     error = body.get("error") if isinstance(body, Mapping) else None
     if not isinstance(error, Mapping):
-        return GraphError(response.status_code, None, None, response.text[:300], "", False)
+        return GraphError(
+            response.status_code, None, None, response.text[:300], "", False, envelope=False
+        )
 
     def number(key: str) -> int | None:
         value = error.get(key)
@@ -119,6 +142,8 @@ def parse_error(response: httpx.Response) -> GraphError:
         message=str(error.get("message") or ""),
         user_message=str(error.get("error_user_msg") or ""),
         transient=bool(error.get("is_transient")),
+        type=str(error.get("type") or ""),
+        fbtrace_id=str(error.get("fbtrace_id") or ""),
     )
 
 
@@ -204,12 +229,16 @@ def translate(response: httpx.Response, *, label: str, writes: bool = False) -> 
     return Rejected(f"{label} refused the request{said}", detail=detail, status=status)
 
 
-def transport_error(exc: httpx.TransportError, *, label: str, writes: bool) -> ConnectorError:
-    """Not connected: temporary. Sent but no answer: unknown for a write."""
+def transport_error(
+    exc: httpx.TransportError,
+    *,
+    label: str,
+    writes: bool,
+    gone: str = "it may have gone through",
+) -> ConnectorError:
+    """Not connected: temporary. Sent but no answer: unknown for a write (``gone`` says what)."""
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return TemporaryError(f"Minbar cannot reach {label} right now.", detail=str(exc))
     if writes:
-        return OutcomeUnknown(
-            f"{label} did not answer in time; it may have gone through.", detail=str(exc)
-        )
+        return OutcomeUnknown(f"{label} did not answer in time; {gone}.", detail=str(exc))
     return TemporaryError(f"{label} did not answer in time.", detail=str(exc))

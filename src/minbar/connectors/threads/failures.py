@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -49,45 +48,21 @@ from minbar.connectors.errors import (
     TemporaryError,
 )
 from minbar.connectors.http import retry_after_seconds
+from minbar.connectors.meta_graph import failures as graph
+from minbar.connectors.meta_graph.failures import (
+    AUTH_CODES,
+    DOES_NOT_EXIST_SUBCODE,
+    PERMISSION_CODES,
+    RATE_LIMIT_CODES,
+    TRANSIENT_CODES,
+    GraphError,
+)
 
 LABEL = "Threads"
-AUTH_CODES = frozenset({102, 190})
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, *range(80001, 80015)})
-TEMPORARY_CODES = frozenset({1, 2})
-PERMISSION_CODES = frozenset({3, 10, *range(200, 300)})
-NOT_FOUND_SUBCODE = 33
 # With no header to go by: Meta's windows are rolling hours, so wait a good while.
 DEFAULT_RETRY_AFTER = 300.0
 # When X-App-Usage says a budget is spent (100 %) but not when it comes back.
 SPENT_BUDGET_WAIT = 3600.0
-
-
-@dataclass(frozen=True)
-class GraphError:
-    """The parts of a Graph-style error body Minbar acts on."""
-
-    message: str = ""
-    type: str = ""
-    code: int | None = None
-    subcode: int | None = None
-    user_message: str = ""
-    fbtrace_id: str = ""
-
-    @property
-    def words(self) -> str:
-        """Threads' own explanation, the one meant for people first."""
-        return self.user_message or self.message
-
-    @property
-    def detail(self) -> str:
-        parts = [self.words or "(no message)"]
-        if self.code is not None:
-            parts.append(f"code {self.code}")
-        if self.subcode is not None:
-            parts.append(f"subcode {self.subcode}")
-        if self.fbtrace_id:
-            parts.append(f"fbtrace_id {self.fbtrace_id}")
-        return " · ".join(parts)
 
 
 def _int(value: Any) -> int | None:
@@ -98,24 +73,17 @@ def _int(value: Any) -> int | None:
 
 
 def parse_error(response: httpx.Response) -> GraphError | None:
-    """The ``error`` object of a response, or None when the body is not one."""
+    """The Graph ``error`` object of a response (meta_graph's reading), or None without one."""
     try:
         body = response.json()
     except ValueError:
         return None
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, str):  # some OAuth endpoints answer {"error": "...", ...}
-        return GraphError(message=str(body.get("error_description") or error), type=error)
-    if not isinstance(error, dict):
-        return None
-    return GraphError(
-        message=str(error.get("message") or ""),
-        type=str(error.get("type") or ""),
-        code=_int(error.get("code")),
-        subcode=_int(error.get("error_subcode")),
-        user_message=str(error.get("error_user_msg") or ""),
-        fbtrace_id=str(error.get("fbtrace_id") or ""),
-    )
+        description = str(body.get("error_description") or error)
+        return GraphError(response.status_code, None, None, description, "", False, type=error)
+    found = graph.parse_error(response)
+    return found if found.envelope else None
 
 
 def _usage(headers: Mapping[str, str], name: str) -> Any:
@@ -166,7 +134,7 @@ def error_for_response(response: httpx.Response, *, writes: bool = False) -> Con
     if error is None:
         return _error_without_body(response, writes=writes)
     detail = error.detail
-    said = f": {error.words.rstrip('. ')}." if error.words else "."
+    said = f": {error.first_words.rstrip('. ')}." if error.first_words else "."
     if error.code in AUTH_CODES or (error.code is None and error.type == "OAuthException"):
         return AuthExpired(
             f"{LABEL} no longer accepts Minbar's access to this account{said} "
@@ -181,7 +149,7 @@ def error_for_response(response: httpx.Response, *, writes: bool = False) -> Con
             detail=detail,
             status=status,
         )
-    if error.code in TEMPORARY_CODES or status >= 500:
+    if error.code in TRANSIENT_CODES or status >= 500:
         if writes and (error.code == 1 or status in (500, 504)):
             return OutcomeUnknown(
                 f"{LABEL} failed while handling the post{said} It may have gone out.",
@@ -198,7 +166,7 @@ def error_for_response(response: httpx.Response, *, writes: bool = False) -> Con
             detail=detail,
             status=status,
         )
-    if status == 404 or error.subcode == NOT_FOUND_SUBCODE:
+    if status == 404 or error.subcode == DOES_NOT_EXIST_SUBCODE:
         return Rejected(
             f"{LABEL} cannot find it; it may have been deleted{said}", detail=detail, status=404
         )
@@ -242,10 +210,4 @@ def _error_without_body(response: httpx.Response, *, writes: bool) -> ConnectorE
 
 def error_for_transport(exc: httpx.TransportError, *, writes: bool = False) -> ConnectorError:
     """Nothing sent (refused, unknown name) is temporary; a lost answer to a write is unknown."""
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return TemporaryError(f"Minbar cannot reach {LABEL} right now.", detail=str(exc))
-    if writes:
-        return OutcomeUnknown(
-            f"{LABEL} did not answer in time; the post may have gone out.", detail=str(exc)
-        )
-    return TemporaryError(f"{LABEL} did not answer in time.", detail=str(exc))
+    return graph.transport_error(exc, label=LABEL, writes=writes, gone="the post may have gone out")
