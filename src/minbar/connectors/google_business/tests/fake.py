@@ -55,9 +55,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from minbar.connectors.testing.fake_http import LoopbackServer, Request, Response
 
 SCOPE = "https://www.googleapis.com/auth/business.manage"
 TOKEN_SECONDS = 3599
@@ -180,13 +181,6 @@ class Fault:
 class User:
     email: str
     accounts: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeBusinessProfile:
@@ -897,30 +891,24 @@ class FakeBusinessProfile:
             series.append({"dailyMetric": metric, "timeSeries": {"datedValues": values}})
         return Response(200, {"multiDailyMetricTimeSeries": [{"dailyMetricTimeSeries": series}]})
 
+    # -- the HTTP side (minbar.connectors.testing.fake_http) ----------------------------
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _serve(self, verb: str) -> None:
-        fake = self.server.fake
-        parts = urlsplit(self.path)
-        query = parse_qs(parts.query)
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        length = int(headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        with fake.lock:
-            fake.log.append((verb, parts.path, query))
+    def respond(self, request: Request) -> Response | None:
+        query = request.query_lists
+        with self.lock:
+            self.log.append((request.verb, request.path, query))
             fault = next(
-                (f for f in fake.faults if f.verb == verb and parts.path.startswith(f.path)), None
+                (
+                    f
+                    for f in self.faults
+                    if f.verb == request.verb and request.path.startswith(f.path)
+                ),
+                None,
             )
             if fault is not None:
                 fault.count -= 1
                 if fault.count <= 0:
-                    fake.faults.remove(fault)
+                    self.faults.remove(fault)
             if fault is not None and fault.kind == "error":
                 error = ApiError(
                     fault.status,
@@ -929,10 +917,11 @@ class _Handler(BaseHTTPRequestHandler):
                     metadata=fault.metadata,
                     headers=fault.headers,
                 )
-                self._send(Response(error.status, error.body(), error.headers))
-                return
+                return Response(error.status, error.body(), error.headers)
             try:
-                response = fake.handle(verb, parts.path, query, headers, body)
+                response = self.handle(
+                    request.verb, request.path, query, request.headers, request.body
+                )
             except ApiError as exc:
                 response = Response(exc.status, exc.body(), exc.headers)
             except OAuthError as exc:
@@ -940,55 +929,13 @@ class _Handler(BaseHTTPRequestHandler):
                     exc.status, {"error": exc.error, "error_description": exc.description}
                 )
             if fault is not None and fault.kind == "drop":
-                self.close_connection = True  # carried out, never answered
-                return
-        self._send(response)
-
-    def _send(self, response: Response) -> None:
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if payload:
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
+                return None  # carried out, never answered
+        return response
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeBusinessProfile) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeServer:
+class FakeServer(LoopbackServer[FakeBusinessProfile]):
     """The fake on a free loopback port, in a thread; stop() ends it."""
 
     def __init__(self) -> None:
-        self.fake = FakeBusinessProfile()
-        self._server = _Server(self.fake)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
+        super().__init__(FakeBusinessProfile())
         self.fake.base_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)

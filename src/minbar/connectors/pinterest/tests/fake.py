@@ -49,9 +49,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from minbar.connectors.testing.fake_http import LoopbackServer, Request, Response
 
 ALL_SCOPES = ("boards:read", "boards:write", "pins:read", "pins:write", "user_accounts:read")
 ACCESS_SECONDS = 30 * 86400
@@ -124,13 +125,6 @@ class User:
     impressions: int = 0  # last 30 days, for user_account/analytics
 
 
-@dataclass
-class Response:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 class FakePinterest:
     """The state, and the handlers, of one fake Pinterest."""
 
@@ -159,24 +153,20 @@ class FakePinterest:
         self.failing_videos = False
         self._ids = itertools.count(1)
         self.url = ""
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer[FakePinterest] | None = None
 
     # -- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        # Pinterest's media upload answers in XML (Amazon S3), the API in plain JSON.
+        self._server = LoopbackServer(
+            self, bytes_type="application/xml", json_type="application/json"
+        )
+        self.url = self._server.url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._server.stop()
 
     def reset(self) -> None:
         """No fault, limit or mode left over from another test (data stays: ids are unique)."""
@@ -812,6 +802,33 @@ class FakePinterest:
         upload["status"] = "processing"
         return Response(204)
 
+    # -- the HTTP side (minbar.connectors.testing.fake_http) ----------------------------
+
+    def respond(self, request: Request) -> Response | None:
+        query = request.query
+        with self.lock:
+            self.log.append((request.verb, request.path, query))
+            fault = None
+            for candidate in list(self.faults):
+                if candidate.verb == request.verb and request.path.startswith(candidate.path):
+                    fault = candidate
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                    break
+            if fault is not None and fault.kind == "error":
+                error = ApiError(fault.status, fault.code, fault.message, fault.headers)
+                return Response(error.status, error.body(), error.headers)
+            try:
+                response = self.handle(
+                    request.verb, request.path, query, request.headers, request.body
+                )
+            except ApiError as exc:
+                response = Response(exc.status, exc.body(), exc.headers)
+            if fault is not None and fault.kind == "drop":
+                return None  # carried out, never answered
+        return response
+
 
 ROUTES: dict[tuple[str, ...], Any] = {
     ("GET", "user_account"): FakePinterest.user_account,
@@ -829,77 +846,3 @@ ROUTES: dict[tuple[str, ...], Any] = {
     ("POST", "media"): FakePinterest.media_create,
     ("GET", "media", "{id}"): FakePinterest.media_get,
 }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        return
-
-    def _serve(self, verb: str) -> None:
-        fake = self.server.fake
-        parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        length = int(headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        with fake.lock:
-            fake.log.append((verb, parts.path, query))
-            fault = None
-            for candidate in list(fake.faults):
-                if candidate.verb == verb and parts.path.startswith(candidate.path):
-                    fault = candidate
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        fake.faults.remove(fault)
-                    break
-            if fault is not None and fault.kind == "error":
-                error = ApiError(fault.status, fault.code, fault.message, fault.headers)
-                self._send(Response(error.status, error.body(), error.headers))
-                return
-            try:
-                response = fake.handle(verb, parts.path, query, headers, body)
-            except ApiError as exc:
-                response = Response(exc.status, exc.body(), exc.headers)
-            if fault is not None and fault.kind == "drop":
-                self.close_connection = True  # carried out, never answered
-                return
-        self._send(response)
-
-    def _send(self, response: Response) -> None:
-        if isinstance(response.body, bytes):
-            payload, content_type = response.body, "application/xml"
-        elif response.body is None:
-            payload, content_type = b"", ""
-        else:
-            payload, content_type = json.dumps(response.body).encode(), "application/json"
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakePinterest) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake

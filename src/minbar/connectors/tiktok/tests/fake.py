@@ -71,9 +71,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from minbar.connectors.testing.fake_http import LoopbackServer, Request, Response
 
 ALL_SCOPES = (
     "user.info.basic",
@@ -180,13 +181,6 @@ class User:
     max_duration: int = 600
     banned: bool = False
     posts: list[datetime] = field(default_factory=list)
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeTikTok:
@@ -822,29 +816,19 @@ class FakeTikTok:
             "has_more": len(mine) > count,
         }
 
+    # -- the HTTP side (minbar.connectors.testing.fake_http) ----------------------------
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        return
-
-    def _serve(self, verb: str) -> None:
-        fake = self.server.fake
-        parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        length = int(headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        with fake.lock:
+    def respond(self, request: Request) -> Response | None:
+        verb, path, headers, body = request.verb, request.path, request.headers, request.body
+        query = request.query
+        with self.lock:
             recorded: Any = body
             if headers.get("content-type", "").startswith("application/json") and body:
                 recorded = json.loads(body)
-            fake.log.append((verb, parts.path, query, recorded))
+            self.log.append((verb, path, query, recorded))
             fault = None
-            for candidate in list(fake.faults):
-                if candidate.verb != verb or not parts.path.startswith(candidate.path):
+            for candidate in list(self.faults):
+                if candidate.verb != verb or not path.startswith(candidate.path):
                     continue
                 if candidate.skip > 0:
                     candidate.skip -= 1
@@ -852,99 +836,50 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = candidate
                 fault.count -= 1
                 if fault.count <= 0:
-                    fake.faults.remove(fault)
+                    self.faults.remove(fault)
                 break
             if fault is not None and fault.kind == "interrupt":
-                fake.interrupt_chunk(query, headers, body)
-                self.close_connection = True
-                return
+                self.interrupt_chunk(query, headers, body)
+                return None
             if fault is not None and fault.kind == "error":
-                error = ApiError(fault.status, fault.code, headers=fault.headers)
-                self._send(self._error(error, fake))
-                return
+                return self._error(ApiError(fault.status, fault.code, headers=fault.headers))
             try:
-                response = fake.handle(verb, parts.path, query, headers, body)
+                response = self.handle(verb, path, query, headers, body)
                 if (
                     isinstance(response.body, dict)
-                    and parts.path.startswith("/v2/")
-                    and ("/oauth/" not in parts.path)
+                    and path.startswith("/v2/")
+                    and ("/oauth/" not in path)
                 ):
                     response.body = {
                         "data": response.body,
-                        "error": {"code": "ok", "message": "", "log_id": fake.log_id()},
+                        "error": {"code": "ok", "message": "", "log_id": self.log_id()},
                     }
             except ApiError as exc:
-                response = self._error(exc, fake)
+                response = self._error(exc)
             except OAuthError as exc:
                 response = Response(
                     exc.status,
                     {
                         "error": exc.error,
                         "error_description": exc.description,
-                        "log_id": fake.log_id(),
+                        "log_id": self.log_id(),
                     },
                 )
             if fault is not None and fault.kind == "drop":
-                self.close_connection = True  # carried out, never answered
-                return
-        self._send(response)
+                return None  # carried out, never answered
+        return response
 
-    @staticmethod
-    def _error(error: ApiError, fake: FakeTikTok) -> Response:
+    def _error(self, error: ApiError) -> Response:
         body = {
             "data": {},
-            "error": {"code": error.code, "message": error.message, "log_id": fake.log_id()},
+            "error": {"code": error.code, "message": error.message, "log_id": self.log_id()},
         }
         return Response(error.status, body, error.headers)
 
-    def _send(self, response: Response) -> None:
-        if isinstance(response.body, bytes):
-            payload, content_type = response.body, "text/plain"
-        elif response.body is None:
-            payload, content_type = b"", ""
-        else:
-            payload = json.dumps(response.body).encode()
-            content_type = "application/json; charset=UTF-8"
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeTikTok) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeServer:
+class FakeServer(LoopbackServer[FakeTikTok]):
     """The fake on a free loopback port, in a thread; stop() ends it."""
 
     def __init__(self) -> None:
-        self.fake = FakeTikTok()
-        self._server = _Server(self.fake)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
+        super().__init__(FakeTikTok())
         self.fake.base_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)

@@ -49,10 +49,11 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
+
+from minbar.connectors.testing.fake_http import LoopbackServer, Request, Response
 
 SCOPE = "https://www.googleapis.com/auth/"
 UPLOAD = SCOPE + "youtube.upload"
@@ -185,13 +186,6 @@ class User:
     hidden_subscribers: bool = False
     thumbnails_allowed: bool = True  # a verified channel may set custom thumbnails
     uploads_today: int = 0
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeYouTube:
@@ -1257,30 +1251,19 @@ class FakeYouTube:
             {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers_out, "rows": rows},
         )
 
+    # -- the HTTP side (minbar.connectors.testing.fake_http) ----------------------------
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-        return
-
-    def _serve(self, verb: str) -> None:
-        fake = self.server.fake
-        parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        length = int(headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        with fake.lock:
-            fake.log.append((verb, parts.path, query))
+    def respond(self, request: Request) -> Response | None:
+        query = request.query
+        with self.lock:
+            self.log.append((request.verb, request.path, query))
             # Faults match in order; one still skipping lets the request through
             # (and counts it); the first that is not skipping acts.
             fault = None
-            for candidate in list(fake.faults):
-                if candidate.verb != verb or not parts.path.startswith(candidate.path):
+            for candidate in list(self.faults):
+                if candidate.verb != request.verb or not request.path.startswith(candidate.path):
                     continue
-                if candidate.query not in parts.query:
+                if candidate.query not in request.raw_query:
                     continue
                 if candidate.skip > 0:
                     candidate.skip -= 1
@@ -1288,18 +1271,18 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = candidate
                 fault.count -= 1
                 if fault.count <= 0:
-                    fake.faults.remove(fault)
+                    self.faults.remove(fault)
                 break
             if fault is not None and fault.kind == "interrupt":
-                fake.interrupt_chunk(query, body)
-                self.close_connection = True
-                return
+                self.interrupt_chunk(query, request.body)
+                return None
             if fault is not None and fault.kind == "error":
                 error = ApiError(fault.status, fault.reason, headers=fault.headers)
-                self._send(Response(error.status, error.body(), error.headers))
-                return
+                return Response(error.status, error.body(), error.headers)
             try:
-                response = fake.handle(verb, parts.path, query, headers, body)
+                response = self.handle(
+                    request.verb, request.path, query, request.headers, request.body
+                )
             except ApiError as exc:
                 response = Response(exc.status, exc.body(), exc.headers)
             except OAuthError as exc:
@@ -1307,63 +1290,13 @@ class _Handler(BaseHTTPRequestHandler):
                     exc.status, {"error": exc.error, "error_description": exc.description}
                 )
             if fault is not None and fault.kind == "drop":
-                self.close_connection = True  # carried out, never answered
-                return
-        self._send(response)
-
-    def _send(self, response: Response) -> None:
-        if isinstance(response.body, bytes):
-            payload = response.body
-            content_type = "text/plain"
-        elif response.body is None:
-            payload = b""
-            content_type = ""
-        else:
-            payload = json.dumps(response.body).encode()
-            content_type = "application/json; charset=UTF-8"
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
+                return None  # carried out, never answered
+        return response
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeYouTube) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class FakeServer:
+class FakeServer(LoopbackServer[FakeYouTube]):
     """The fake on a free loopback port, in a thread; stop() ends it."""
 
     def __init__(self) -> None:
-        self.fake = FakeYouTube()
-        self._server = _Server(self.fake)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
+        super().__init__(FakeYouTube())
         self.fake.base_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
