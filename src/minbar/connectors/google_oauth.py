@@ -169,6 +169,17 @@ class GoogleSignIn:
             raise self.translate(response)
         return self.credentials_from_token(self._token_json(response))
 
+    def revoke(self, revoke_url: str, credentials: Credentials, *, timeout: float) -> None:
+        """End the access ``credentials`` hold: the refresh token when there is one (its
+        access tokens go with it), else the access token (:func:`revoke`)."""
+        secrets = credentials.secrets
+        revoke(
+            revoke_url,
+            token=secrets.get("refresh_token") or secrets.get("access_token", ""),
+            timeout=timeout,
+            network=self.label,
+        )
+
     def refresh(
         self, token_url: str, *, app: dict[str, str], refresh_token: str, timeout: float
     ) -> Credentials:

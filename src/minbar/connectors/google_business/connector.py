@@ -527,17 +527,8 @@ class GoogleBusinessConnector(Connector):
         )
 
     def revoke(self) -> None:
-        """Ask Google to end Minbar's access (when the channel is removed from Minbar).
-
-        The refresh token is revoked when there is one (its access tokens go with it).
-        """
-        secrets = self.credentials.secrets
-        google_oauth.revoke(
-            self.endpoints.revoke,
-            token=secrets.get("refresh_token") or secrets.get("access_token", ""),
-            timeout=self.timeout,
-            network=LABEL,
-        )
+        """Ask Google to end Minbar's access (when the channel is removed from Minbar)."""
+        oauth.SIGN_IN.revoke(self.endpoints.revoke, self.credentials, timeout=self.timeout)
 
     def verify(self) -> AccountInfo:
         """``locations.get`` with the channel's read mask: the location still answers."""

@@ -45,8 +45,6 @@ moderation, and the real order of localPosts.list.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import itertools
 import json
 import re
@@ -59,9 +57,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from minbar.connectors.testing.fake_http import LoopbackServer, Request, Response
+from minbar.connectors.testing.google_tokens import (
+    TOKEN_SECONDS,
+    GoogleTokens,
+    OAuthError,
+)
 
 SCOPE = "https://www.googleapis.com/auth/business.manage"
-TOKEN_SECONDS = 3599
 STARS = ("ONE", "TWO", "THREE", "FOUR", "FIVE")
 ACTION_TYPES = ("BOOK", "ORDER", "SHOP", "LEARN_MORE", "SIGN_UP", "CALL")
 DAILY_METRICS = (
@@ -98,11 +100,6 @@ CANONICAL = {
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 class ApiError(Exception):
@@ -158,12 +155,6 @@ def invalid(message: str, *problems: tuple[str, str]) -> ApiError:
     return ApiError(400, message, problems=list(problems))
 
 
-class OAuthError(Exception):
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(description)
-        self.status, self.error, self.description = status, error, description
-
-
 @dataclass
 class Fault:
     verb: str
@@ -183,7 +174,7 @@ class User:
     accounts: list[str] = field(default_factory=list)
 
 
-class FakeBusinessProfile:
+class FakeBusinessProfile(GoogleTokens):
     """The state, and the handlers, of one fake Google."""
 
     def __init__(self) -> None:
@@ -388,73 +379,6 @@ class FakeBusinessProfile:
             return [c for c in self.log if (not verb or c[0] == verb) and path in c[1]]
 
     # -- OAuth ----------------------------------------------------------------------
-
-    def revoke(self, form: dict[str, str]) -> Response:
-        """POST /revoke (https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke).
-
-        The token comes as a form (or query) parameter; revoking an access token also
-        revokes its refresh token, and the other way round: the app's access ends.
-        200 when revoked; 400 ``invalid_token`` for a token Google does not know.
-        """
-        token = form.get("token", "")
-        with self.lock:
-            grant = self.access.get(token) or self.refresh_tokens.get(token)
-            if grant is None or grant.get("revoked"):
-                raise OAuthError(400, "invalid_token", "Token expired or revoked")
-            user = grant["user"]
-            for info in self.refresh_tokens.values():
-                if info["user"] == user:
-                    info["revoked"] = True
-            for access in [t for t, info in self.access.items() if info["user"] == user]:
-                del self.access[access]
-            self.revocations.append(token)
-        return Response(200, {})
-
-    def token(self, form: dict[str, str]) -> Response:
-        client_id = form.get("client_id", "")
-        if not client_id or self.clients.get(client_id) != form.get("client_secret"):
-            raise OAuthError(401, "invalid_client", "The OAuth client was not found.")
-        grant = form.get("grant_type")
-        if grant == "authorization_code":
-            code = self.codes.pop(form.get("code", ""), None)
-            if code is None or code["client_id"] != client_id:
-                raise OAuthError(400, "invalid_grant", "Malformed auth code.")
-            if code["redirect_uri"] != form.get("redirect_uri"):
-                raise OAuthError(400, "redirect_uri_mismatch", "Bad Request")
-            if code["challenge"] and s256(form.get("code_verifier", "")) != code["challenge"]:
-                raise OAuthError(400, "invalid_grant", "Invalid code verifier.")
-            user = self.users[code["user"]]
-            body: dict[str, Any] = {
-                "access_token": self.issue_token(user, tuple(code["scopes"])),
-                "expires_in": TOKEN_SECONDS,
-                "scope": " ".join(code["scopes"]),
-                "token_type": "Bearer",
-            }
-            if code["consent"]:
-                refresh = "1//0g" + secrets.token_urlsafe(32)
-                self.refresh_tokens[refresh] = {
-                    "user": user.email,
-                    "scopes": code["scopes"],
-                    "client_id": client_id,
-                    "revoked": False,
-                }
-                body["refresh_token"] = refresh
-            return Response(200, body)
-        if grant == "refresh_token":
-            info = self.refresh_tokens.get(form.get("refresh_token", ""))
-            if info is None or info["revoked"] or info["client_id"] != client_id:
-                raise OAuthError(400, "invalid_grant", "Token has been expired or revoked.")
-            user = self.users[info["user"]]
-            return Response(
-                200,
-                {
-                    "access_token": self.issue_token(user, tuple(info["scopes"])),
-                    "expires_in": TOKEN_SECONDS,
-                    "scope": " ".join(info["scopes"]),
-                    "token_type": "Bearer",
-                },
-            )
-        raise OAuthError(400, "unsupported_grant_type", f"Invalid grant_type: {grant}")
 
     def _authorize(self, headers: dict[str, str]) -> User:
         auth = headers.get("authorization", "")
