@@ -29,11 +29,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlencode
 
 import httpx
 
+from minbar.connectors.apps import require_app
+from minbar.connectors.base import OAuthStart
 from minbar.connectors.errors import AuthExpired, ConnectorError, Rejected
 from minbar.connectors.http import (
     check_outbound_url,
@@ -41,6 +43,7 @@ from minbar.connectors.http import (
     error_for_transport,
     make_client,
 )
+from minbar.connectors.pkce import pkce_pair
 from minbar.connectors.types import Credentials
 
 AUTHORIZE_PATH = "/o/oauth2/v2/auth"
@@ -48,6 +51,9 @@ TOKEN_PATH = "/token"
 REVOKE_PATH = "/revoke"
 GOOGLE_ACCOUNTS = "https://accounts.google.com"
 GOOGLE_TOKEN_HOST = "https://oauth2.googleapis.com"
+# Refresh ahead of time: in the periodic sweep (half an hour) and before a call (a minute).
+REFRESH_AHEAD = timedelta(minutes=30)
+TOKEN_SLACK = timedelta(seconds=60)
 
 
 class _ParsedError(Protocol):
@@ -249,3 +255,105 @@ def _oauth_error(response: httpx.Response) -> str:
         return ""
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, str) else ""
+
+
+class GoogleEndpoints(Protocol):
+    @property
+    def accounts(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def revoke(self) -> str: ...
+
+
+class GoogleAccount:
+    """The token side of a Google connector: consent page, code, refresh, revoke.
+
+    Mixed in before :class:`~minbar.connectors.base.Connector` (YouTube, Google
+    Business Profile); the connector names its :class:`GoogleSignIn` and has
+    ``endpoints`` with Google's ``accounts``, ``token`` and ``revoke`` addresses.
+    """
+
+    sign_in: ClassVar[GoogleSignIn]
+
+    if TYPE_CHECKING:  # provided by Connector and the connector itself
+        network: ClassVar[str]
+        credentials: Credentials
+        timeout: float
+        endpoints: GoogleEndpoints
+
+        def _credentials_changed(self, newer: Credentials) -> None: ...
+
+    def _app(self) -> dict[str, str]:
+        return require_app(self.network, self.sign_in.label)
+
+    def _fresh_token(self, *, force: bool = False) -> str:
+        """An access token good for a minute at least, refreshed first when it is not."""
+        token = self.credentials.secrets.get("access_token", "")
+        if not token and not self.credentials.secrets.get("refresh_token"):
+            raise AuthExpired(
+                f"{self.sign_in.label}: this {self.sign_in.account} is not connected. Reconnect it."
+            )
+        expires = self.credentials.expires_at
+        if force or not token or (expires is not None and expires - TOKEN_SLACK <= _now()):
+            fresh = self.sign_in.refresh(
+                self.endpoints.token,
+                app=self._app(),
+                refresh_token=self.credentials.secrets.get("refresh_token", ""),
+                timeout=self.timeout,
+            )
+            self._credentials_changed(fresh)
+            token = self.credentials.secrets["access_token"]
+        return token
+
+    def start_oauth(
+        self, redirect_uri: str, state: str, app: dict[str, str] | None = None
+    ) -> OAuthStart:
+        """Google's consent page with offline access, forced consent and PKCE (S256)."""
+        app = app if app and app.get("client_id") else self._app()
+        check_outbound_url(self.endpoints.accounts)
+        verifier, challenge = pkce_pair()
+        url = self.sign_in.authorize_url(
+            self.endpoints.accounts,
+            client_id=app["client_id"],
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=challenge,
+        )
+        # No app in the OAuthStart: the install-wide app is read from the
+        # environment each time, so a rotated secret applies to every channel.
+        return OAuthStart(url=url, state=state, code_verifier=verifier)
+
+    def _exchange(self, redirect_uri: str, code: str, start: OAuthStart) -> Credentials:
+        """The consent page's code for tokens (and the scopes the person granted)."""
+        app = start.app if start.app and start.app.get("client_id") else self._app()
+        return self.sign_in.exchange_code(
+            self.endpoints.token,
+            app=app,
+            redirect_uri=redirect_uri,
+            code=code,
+            code_verifier=start.code_verifier,
+            timeout=self.timeout,
+        )
+
+    def refresh(self) -> Credentials | None:
+        """A new access token when the current one ends within 30 minutes."""
+        expires = self.credentials.expires_at
+        if expires is not None and expires - _now() > REFRESH_AHEAD:
+            return None
+        return self.sign_in.refresh(
+            self.endpoints.token,
+            app=self._app(),
+            refresh_token=self.credentials.secrets.get("refresh_token", ""),
+            timeout=self.timeout,
+        )
+
+    def revoke(self) -> None:
+        """Ask Google to end Minbar's access (when the channel is removed from Minbar)."""
+        self.sign_in.revoke(self.endpoints.revoke, self.credentials, timeout=self.timeout)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -41,7 +41,6 @@ import httpx
 from django.utils.translation import gettext_lazy as _
 
 from minbar.connectors import google_oauth
-from minbar.connectors.apps import require_app
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import (
     AuthExpired,
@@ -78,8 +77,8 @@ from minbar.connectors.google_business.posts import (
     LocalPostOptions,
     local_post_body,
 )
+from minbar.connectors.google_oauth import GoogleAccount, GoogleSignIn
 from minbar.connectors.http import check_outbound_url, make_client
-from minbar.connectors.pkce import pkce_pair
 from minbar.connectors.types import (
     AccountInfo,
     AuthKind,
@@ -129,8 +128,6 @@ FIRST_SWEEP_PAGES = 4
 ATTEMPT_MEMORY = 50
 ATTEMPT_DAYS = 7
 LOOKUP_SLACK = timedelta(minutes=10)
-REFRESH_AHEAD = timedelta(minutes=30)
-TOKEN_SLACK = timedelta(seconds=60)
 REPLY_MAX_BYTES = 4096  # ReviewReply.comment: "The maximum length is 4096 bytes."
 
 
@@ -215,7 +212,7 @@ class _Sweep:
         )
 
 
-class GoogleBusinessConnector(Connector):
+class GoogleBusinessConnector(GoogleAccount, Connector):
     network: ClassVar[str] = "google_business"
     capabilities: ClassVar[Capabilities] = Capabilities(
         network="google_business",
@@ -250,6 +247,7 @@ class GoogleBusinessConnector(Connector):
     )
     # Google Account → Security → "Third-party apps & services".
     access_settings_url: ClassVar[str] = "https://myaccount.google.com/permissions"
+    sign_in: ClassVar[GoogleSignIn] = oauth.SIGN_IN
     connect_steps: ClassVar[tuple[StrOrPromise, ...]] = (
         _(
             "Minbar opens Google's sign-in page: choose the Google account that owns or "
@@ -281,7 +279,7 @@ class GoogleBusinessConnector(Connector):
         super().__init__(
             server_url, credentials, timeout=timeout, on_credentials_change=on_credentials_change
         )
-        self.endpoints = Endpoints.for_server(self.server_url)
+        self.endpoints: Endpoints = Endpoints.for_server(self.server_url)
         self._client: httpx.Client | None = None
         # Turns a prepared photo into the address Google fetches it from (tests, a CDN).
         self.media_url_for: Callable[[MediaItem], str] = _public_media_url
@@ -305,27 +303,8 @@ class GoogleBusinessConnector(Connector):
             self._client.close()
             self._client = None
 
-    def _app(self) -> dict[str, str]:
-        return require_app(self.network, LABEL)
-
     def _persist(self, **data: Any) -> None:
         self._credentials_changed(Credentials(data=data))
-
-    def _fresh_token(self, *, force: bool = False) -> str:
-        token = self.credentials.secrets.get("access_token", "")
-        if not token and not self.credentials.secrets.get("refresh_token"):
-            raise AuthExpired(f"{LABEL}: this profile is not connected. Reconnect it.")
-        expires = self.credentials.expires_at
-        if force or not token or (expires is not None and expires - TOKEN_SLACK <= _now()):
-            fresh = oauth.SIGN_IN.refresh(
-                self.endpoints.token,
-                app=self._app(),
-                refresh_token=self.credentials.secrets.get("refresh_token", ""),
-                timeout=self.timeout,
-            )
-            self._credentials_changed(fresh)
-            token = self.credentials.secrets["access_token"]
-        return token
 
     def _call(
         self,
@@ -438,34 +417,10 @@ class GoogleBusinessConnector(Connector):
 
     # -- connecting -----------------------------------------------------------
 
-    def start_oauth(
-        self, redirect_uri: str, state: str, app: dict[str, str] | None = None
-    ) -> OAuthStart:
-        """Google's consent page with offline access, forced consent and PKCE (S256)."""
-        app = app if app and app.get("client_id") else self._app()
-        check_outbound_url(self.endpoints.accounts)
-        verifier, challenge = pkce_pair()
-        url = oauth.SIGN_IN.authorize_url(
-            self.endpoints.accounts,
-            client_id=app["client_id"],
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=challenge,
-        )
-        return OAuthStart(url=url, state=state, code_verifier=verifier)
-
     def finish_oauth(self, redirect_uri: str, code: str, start: OAuthStart) -> ConnectResult:
         """The code for tokens, then every location the account manages: the first is this
         channel, the others are offered as choices."""
-        app = start.app if start.app and start.app.get("client_id") else self._app()
-        credentials = oauth.SIGN_IN.exchange_code(
-            self.endpoints.token,
-            app=app,
-            redirect_uri=redirect_uri,
-            code=code,
-            code_verifier=start.code_verifier,
-            timeout=self.timeout,
-        )
+        credentials = self._exchange(redirect_uri, code, start)
         granted = set(credentials.data.get("scopes", oauth.SCOPES))
         if oauth.SCOPE_MANAGE not in granted:
             raise Rejected(
@@ -513,22 +468,6 @@ class GoogleBusinessConnector(Connector):
                 )
         location = self._get_location(wanted)
         return self._as_location(location, account)
-
-    def refresh(self) -> Credentials | None:
-        """A new access token when the current one ends within 30 minutes."""
-        expires = self.credentials.expires_at
-        if expires is not None and expires - _now() > REFRESH_AHEAD:
-            return None
-        return oauth.SIGN_IN.refresh(
-            self.endpoints.token,
-            app=self._app(),
-            refresh_token=self.credentials.secrets.get("refresh_token", ""),
-            timeout=self.timeout,
-        )
-
-    def revoke(self) -> None:
-        """Ask Google to end Minbar's access (when the channel is removed from Minbar)."""
-        oauth.SIGN_IN.revoke(self.endpoints.revoke, self.credentials, timeout=self.timeout)
 
     def verify(self) -> AccountInfo:
         """``locations.get`` with the channel's read mask: the location still answers."""

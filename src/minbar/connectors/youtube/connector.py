@@ -34,18 +34,16 @@ import httpx
 from django.utils.translation import gettext_lazy as _
 
 from minbar.connectors import google_oauth
-from minbar.connectors.apps import require_app
 from minbar.connectors.base import Connector, OAuthStart
 from minbar.connectors.errors import (
-    AuthExpired,
     ConnectorError,
     NotSupported,
     OutcomeUnknown,
     Rejected,
     TemporaryError,
 )
+from minbar.connectors.google_oauth import GoogleAccount, GoogleSignIn
 from minbar.connectors.http import check_outbound_url, make_client
-from minbar.connectors.pkce import pkce_pair
 from minbar.connectors.types import (
     AccountInfo,
     AuthKind,
@@ -114,8 +112,6 @@ UPLOAD_MEMORY = 50
 UPLOAD_MEMORY_DAYS = 7
 # How far before the session started a video may be dated when matched by title.
 LOOKUP_SLACK = timedelta(minutes=10)
-REFRESH_AHEAD = timedelta(minutes=30)
-TOKEN_SLACK = timedelta(seconds=60)
 
 VIDEO_TYPES = (
     "video/mp4",
@@ -270,7 +266,7 @@ class _Sweep:
         )
 
 
-class YouTubeConnector(Connector):
+class YouTubeConnector(GoogleAccount, Connector):
     network: ClassVar[str] = "youtube"
     capabilities: ClassVar[Capabilities] = Capabilities(
         network="youtube",
@@ -315,6 +311,7 @@ class YouTubeConnector(Connector):
     )
     # Google Account → Security → "Third-party apps & services".
     access_settings_url: ClassVar[str] = "https://myaccount.google.com/permissions"
+    sign_in: ClassVar[GoogleSignIn] = oauth.SIGN_IN
     connect_steps: ClassVar[tuple[StrOrPromise, ...]] = (
         _("Minbar opens Google's sign-in page: choose the Google account of the channel."),
         _("If the account manages several channels, pick the YouTube channel to connect."),
@@ -341,7 +338,7 @@ class YouTubeConnector(Connector):
         super().__init__(
             server_url, credentials, timeout=timeout, on_credentials_change=on_credentials_change
         )
-        self.endpoints = Endpoints.for_server(self.server_url)
+        self.endpoints: Endpoints = Endpoints.for_server(self.server_url)
         self.ledger = QuotaLedger(self.credentials.data.get("quota"))
         self._client: httpx.Client | None = None
 
@@ -358,9 +355,6 @@ class YouTubeConnector(Connector):
         if self._client is not None:
             self._client.close()
             self._client = None
-
-    def _app(self) -> dict[str, str]:
-        return require_app(self.network, LABEL)
 
     def _scopes(self) -> set[str]:
         return set(self.credentials.data.get("scopes") or oauth.SCOPES)
@@ -392,22 +386,6 @@ class YouTubeConnector(Connector):
                     self._persist()
                 except Exception:  # never hide the operation's own outcome behind this
                     logger.exception("could not save the YouTube quota ledger")
-
-    def _fresh_token(self, *, force: bool = False) -> str:
-        token = self.credentials.secrets.get("access_token", "")
-        if not token and not self.credentials.secrets.get("refresh_token"):
-            raise AuthExpired(f"{LABEL}: this channel is not connected. Reconnect it.")
-        expires = self.credentials.expires_at
-        if force or not token or (expires is not None and expires - TOKEN_SLACK <= _now()):
-            fresh = oauth.SIGN_IN.refresh(
-                self.endpoints.token,
-                app=self._app(),
-                refresh_token=self.credentials.secrets.get("refresh_token", ""),
-                timeout=self.timeout,
-            )
-            self._credentials_changed(fresh)
-            token = self.credentials.secrets["access_token"]
-        return token
 
     def _call(
         self,
@@ -542,34 +520,8 @@ class YouTubeConnector(Connector):
 
     # -- connecting -----------------------------------------------------------
 
-    def start_oauth(
-        self, redirect_uri: str, state: str, app: dict[str, str] | None = None
-    ) -> OAuthStart:
-        """Google's consent page with offline access, forced consent and PKCE (S256)."""
-        app = app if app and app.get("client_id") else self._app()
-        check_outbound_url(self.endpoints.accounts)
-        verifier, challenge = pkce_pair()
-        url = oauth.SIGN_IN.authorize_url(
-            self.endpoints.accounts,
-            client_id=app["client_id"],
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=challenge,
-        )
-        # No app in the OAuthStart: the install-wide app is read from the
-        # environment each time, so a rotated secret applies to every channel.
-        return OAuthStart(url=url, state=state, code_verifier=verifier)
-
     def finish_oauth(self, redirect_uri: str, code: str, start: OAuthStart) -> ConnectResult:
-        app = start.app if start.app and start.app.get("client_id") else self._app()
-        credentials = oauth.SIGN_IN.exchange_code(
-            self.endpoints.token,
-            app=app,
-            redirect_uri=redirect_uri,
-            code=code,
-            code_verifier=start.code_verifier,
-            timeout=self.timeout,
-        )
+        credentials = self._exchange(redirect_uri, code, start)
         granted = set(credentials.data.get("scopes") or oauth.SCOPES)
         missing = [s for s in oauth.REQUIRED_SCOPES if s not in granted]
         if missing or not granted & set(oauth.READ_SCOPES):
@@ -598,22 +550,6 @@ class YouTubeConnector(Connector):
             },
         )
         return ConnectResult(account=account, credentials=self.credentials)
-
-    def refresh(self) -> Credentials | None:
-        """A new access token when the current one ends within 30 minutes."""
-        expires = self.credentials.expires_at
-        if expires is not None and expires - _now() > REFRESH_AHEAD:
-            return None
-        return oauth.SIGN_IN.refresh(
-            self.endpoints.token,
-            app=self._app(),
-            refresh_token=self.credentials.secrets.get("refresh_token", ""),
-            timeout=self.timeout,
-        )
-
-    def revoke(self) -> None:
-        """Ask Google to end Minbar's access (when the channel is removed from Minbar)."""
-        oauth.SIGN_IN.revoke(self.endpoints.revoke, self.credentials, timeout=self.timeout)
 
     def verify(self) -> AccountInfo:
         """``channels.list?mine=true`` (1 unit): the channel, its handle and subscribers."""
