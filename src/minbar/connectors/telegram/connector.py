@@ -84,7 +84,9 @@ from minbar.connectors.types import (
     MediaItem,
     MediaRules,
     Metrics,
+    OptionKind,
     Page,
+    PostOption,
     PostRequest,
     PostType,
     PublishResult,
@@ -127,6 +129,8 @@ class _Part:
     text: str
     media: tuple[MediaItem, ...] = ()
     link: str = ""
+    # The post's delivery settings, for every message of it (thread parts too).
+    delivery: tuple[tuple[str, bool], ...] = ()
 
 
 class TelegramConnector(Connector):
@@ -162,6 +166,20 @@ class TelegramConnector(Connector):
             }
         ),
         threads=True,
+        # https://core.telegram.org/bots/api#sendmessage: disable_notification, protect_content.
+        post_options=(
+            PostOption(
+                "silent",
+                _("Send silently"),
+                OptionKind.FLAG,
+                help=_("Subscribers get the post without a sound."),
+            ),
+            PostOption(
+                "protect",
+                _("Protect from forwarding and saving"),
+                OptionKind.FLAG,
+            ),
+        ),
         account_metrics=frozenset({"followers"}),
         interactions=frozenset({InteractionKind.COMMENT, InteractionKind.REPLY}),
         can_reply_to=frozenset({InteractionKind.COMMENT, InteractionKind.REPLY}),
@@ -418,8 +436,15 @@ class TelegramConnector(Connector):
         if request.reply_to is not None:
             reply_to = self._reply_target(request.reply_to)
         chat_id = reply_to[0] if reply_to else self._chat_id()
-        parts = [_Part(0, request.text, request.media, request.link)]
-        parts += [_Part(i, text) for i, text in enumerate(request.thread, start=1)]
+        delivery = tuple(
+            (name, True)
+            for key, name in (("silent", "disable_notification"), ("protect", "protect_content"))
+            if request.options.get(key)
+        )
+        parts = [_Part(0, request.text, request.media, request.link, delivery)]
+        parts += [
+            _Part(i, text, delivery=delivery) for i, text in enumerate(request.thread, start=1)
+        ]
         problems = [p for part in parts for p in self._part_problems(part, len(parts) > 1)]
         if problems:
             raise Rejected(" ".join(problems), detail="\n".join(problems))
@@ -541,7 +566,7 @@ class TelegramConnector(Connector):
                 time.sleep(exc.retry_after)
 
     def _send(self, chat_id: int, part: _Part, reply_to: int | None) -> list[dict[str, Any]]:
-        common: dict[str, Any] = {"chat_id": chat_id}
+        common: dict[str, Any] = {"chat_id": chat_id, **dict(part.delivery)}
         if reply_to:
             # #replyparameters; a reply to a message that vanished still goes out.
             common["reply_parameters"] = {

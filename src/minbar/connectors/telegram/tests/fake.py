@@ -182,6 +182,8 @@ class FakeTelegram:
         with self.lock:
             self.bots: dict[str, Bot] = {}
             self.chats: dict[int, Chat] = {}
+            # (chat id, message id) of messages sent with disable_notification.
+            self.silent: set[tuple[int, int]] = set()
             self.users: dict[int, dict[str, Any]] = {}
             self.faults: list[Fault] = []
             self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -556,10 +558,23 @@ class FakeTelegram:
         return target
 
     def _publish(
-        self, bot: Bot, chat: Chat, content: dict[str, Any], parent: dict[str, Any] | None
+        self,
+        bot: Bot,
+        chat: Chat,
+        content: dict[str, Any],
+        parent: dict[str, Any] | None,
+        params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A message by the bot; a channel post is copied into the discussion group."""
+        """A message by the bot; a channel post is copied into the discussion group.
+
+        #sendmessage: ``disable_notification`` "sends the message silently"
+        (recorded in ``silent``), ``protect_content`` protects it from forwarding and
+        saving (#message ``has_protected_content``).
+        """
         self._may_send(bot, chat)
+        params = params or {}
+        if _flag(params.get("protect_content")):
+            content = {**content, "has_protected_content": True}
         chat.sent_at.append(self.clock())
         if chat.type == "channel":
             content = {**content, "sender_chat": chat.public()}
@@ -569,6 +584,8 @@ class FakeTelegram:
         if parent is not None:
             thread = parent.get("message_thread_id", parent["message_id"])
         message = self._store(chat, content, reply_to=parent, thread=thread)
+        if _flag(params.get("disable_notification")):
+            self.silent.add((chat.id, message["message_id"]))
         if chat.type == "channel" and chat.linked_chat_id in self.chats:
             group = self.chats[chat.linked_chat_id or 0]
             copy = {k: v for k, v in content.items() if k not in ("sender_chat", "from")}
@@ -602,7 +619,7 @@ class FakeTelegram:
             if not isinstance(preview, dict):
                 raise ApiError(400, "Bad Request: can't parse link preview options")
             content["link_preview_options"] = preview
-        return self._publish(bot, chat, content, self._reply(chat, params))
+        return self._publish(bot, chat, content, self._reply(chat, params), params)
 
     def _media(self, kind: str, content_type: str, data: bytes) -> dict[str, Any]:
         if kind == "photo":
@@ -637,7 +654,7 @@ class FakeTelegram:
         if kind not in files:
             raise ApiError(400, f"Bad Request: there is no {kind} in the request")
         content = {**self._media(kind, *files[kind]), **self._caption(params)}
-        return self._publish(bot, chat, content, self._reply(chat, params))
+        return self._publish(bot, chat, content, self._reply(chat, params), params)
 
     def _m_sendphoto(self, bot: Bot, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_file(bot, params, "photo")
@@ -663,7 +680,7 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: wrong HTTP URL specified")
             content = {**self._media(item.get("type"), *files[name[9:]]), **self._caption(item)}
             prepared.append({**content, "media_group_id": group_id})
-        return [self._publish(bot, chat, content, parent) for content in prepared]
+        return [self._publish(bot, chat, content, parent, params) for content in prepared]
 
     def _own(self, bot: Bot, params: dict[str, Any]) -> tuple[Chat, dict[str, Any]]:
         chat = self._chat(bot, params.get("chat_id"))
@@ -854,3 +871,8 @@ def parse_text(raw: Any, parse_mode: Any) -> tuple[str, list[dict[str, Any]]]:
 
 def utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def _flag(value: Any) -> bool:
+    """A Boolean parameter, sent as JSON or as a form field ("true")."""
+    return value is True or str(value).lower() == "true"

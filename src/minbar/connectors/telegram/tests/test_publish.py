@@ -189,3 +189,27 @@ def test_a_group_upgraded_to_a_supergroup_is_followed(fake, tmp_path: Path) -> N
 def test_followers_are_the_subscriber_count(world: World) -> None:
     metrics = world.connector.account_metrics()
     assert metrics.values == {"followers": 1234}
+
+
+def test_a_post_sent_silently_and_protected_is_both_in_every_message(
+    world: World, tmp_path: Path
+) -> None:
+    media = (image(tmp_path, "a.png"), image(tmp_path, "b.png"))
+    world.connector.publish(
+        PostRequest(
+            text="Quiet news",
+            media=media,
+            thread=("More",),
+            options={"silent": "1", "protect": "1"},
+        )
+    )
+    posts = world.fake.channel_posts(world.channel)[-3:]
+    assert all(p.get("has_protected_content") is True for p in posts)
+    assert {(world.channel.id, p["message_id"]) for p in posts} <= world.fake.silent
+
+
+def test_without_settings_posts_ring_and_can_be_forwarded(world: World) -> None:
+    world.connector.publish(PostRequest(text="Loud news"))
+    [post] = world.fake.channel_posts(world.channel)[-1:]
+    assert "has_protected_content" not in post
+    assert (world.channel.id, post["message_id"]) not in world.fake.silent
