@@ -47,6 +47,7 @@ GROUP_MAX = 32
 @dataclass(eq=False)
 class _Job:
     work: Callable[[], Any]
+    hint: Any = None
     result: Any = None
     error: BaseException | None = None
     done: bool = False
@@ -70,7 +71,7 @@ def _group(using: str) -> _Group:
         return _groups.setdefault(using, _Group())
 
 
-def grouped_write[T](work: Callable[[], T], using: str = "default") -> T:
+def grouped_write[T](work: Callable[[], T], using: str = "default", *, hint: Any = None) -> T:
     """Run ``work()`` in a write transaction shared with other threads' ``work``.
 
     On SQLite every write transaction of the process runs alone, so under load
@@ -84,6 +85,9 @@ def grouped_write[T](work: Callable[[], T], using: str = "default") -> T:
     it has committed. ``work`` must not depend on thread-local state other than
     the database connection (it may run in another thread's connection).
 
+    ``hint`` says what ``work`` will read, so that the group's reads can be done
+    together (:func:`group_hints`, :func:`group_memo`).
+
     Elsewhere (PostgreSQL, or inside a transaction already) it is
     ``write_transaction()`` around ``work()``.
     """
@@ -92,7 +96,7 @@ def grouped_write[T](work: Callable[[], T], using: str = "default") -> T:
         with write_transaction(using):
             return work()
     group = _group(using)
-    job = _Job(work)
+    job = _Job(work, hint)
     mine: list[_Job] = []
     with group.changed:
         group.pending.append(job)
@@ -117,7 +121,34 @@ def grouped_write[T](work: Callable[[], T], using: str = "default") -> T:
     return job.result
 
 
+class _Writing(threading.local):
+    """The group this thread is writing, if any."""
+
+    hints: list[Any] | None = None
+    memo: dict[str, Any] | None = None
+
+
+_writing = _Writing()
+
+
+def group_hints() -> list[Any]:
+    """The hints of every write in the group this thread is writing ([] outside one)."""
+    return list(_writing.hints or [])
+
+
+def group_memo() -> dict[str, Any] | None:
+    """A dict for what the group's writes read, kept while the group's transaction lasts.
+
+    ``None`` outside a group. The writes may keep there what they read once for
+    all of them (see :func:`group_hints`) and must keep it true as they write;
+    it is emptied when a write fails (its savepoint is rolled back, and what it
+    changed in the memo with it).
+    """
+    return _writing.memo
+
+
 def _write_group(jobs: list[_Job], using: str) -> None:
+    _writing.hints, _writing.memo = [job.hint for job in jobs], {}
     try:
         with write_transaction(using):
             for job in jobs:
@@ -126,6 +157,7 @@ def _write_group(jobs: list[_Job], using: str) -> None:
                         job.result = job.work()
                 except Exception as exc:
                     job.error = exc
+                    _writing.memo = {}
     except Exception as exc:
         # Not committed: nothing the group wrote is there.
         for job in jobs:
@@ -135,3 +167,5 @@ def _write_group(jobs: list[_Job], using: str) -> None:
         for job in jobs[1:]:
             job.result, job.error = None, job.error or RuntimeError("The write was interrupted.")
         raise
+    finally:
+        _writing.hints, _writing.memo = None, None

@@ -227,7 +227,9 @@ def _publish_call(call: Call, handler: Handler, *, release_first: bool) -> HttpR
         actions.save_locked(account)
         return decision, response, account
 
-    decision, response, account = grouped_write(count_and_publish)
+    decision, response, account = grouped_write(
+        count_and_publish, hint=actions.PublishHint(call.account.pk, key)
+    )
     call.account.faults = account.faults
     outcome = decision.outcome
     if outcome == "rate_limited":
