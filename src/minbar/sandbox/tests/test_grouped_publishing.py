@@ -26,9 +26,13 @@ def _requests_together(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
     """
     leading, release = threading.Event(), threading.Event()
 
+    def wait_for_release() -> bool:
+        leading.set()
+        return release.wait(10)
+
     def hold() -> None:
         try:
-            grouped_write(lambda: (leading.set(), release.wait(10)))
+            grouped_write(wait_for_release)
         finally:
             connections.close_all()
 
