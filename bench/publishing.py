@@ -117,6 +117,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINBAR_")}
     env.pop("DATABASE_URL", None)
@@ -290,6 +299,10 @@ class Outcome:
     lateness: list[float]
     duplicates: int
     lost: int
+    # CPU milliseconds per post, from scheduling to the last post out (bursts only):
+    # the sandbox server, Minbar's processes, this benchmark.
+    cpu: tuple[float, float, float] | None = None
+    load: float = 0.0  # the 1-minute load average when the burst had drained
 
     @property
     def rate(self) -> float:
@@ -326,7 +339,14 @@ def schedule(workspace: Workspace, channels: list[Channel], dues: list[datetime]
     return [t.pk for t in targets]
 
 
-def collect(network: Network, ids: list[int], channels: list[Channel], timeout: float) -> Outcome:
+def collect(
+    network: Network,
+    ids: list[int],
+    channels: list[Channel],
+    timeout: float,
+    *,
+    drained: Callable[[], None] | None = None,
+) -> Outcome:
     settled = (TargetState.PUBLISHED, TargetState.FAILED, TargetState.HELD)
 
     # The targets were made in one bulk insert: their ids form one range, counted in
@@ -338,6 +358,8 @@ def collect(network: Network, ids: list[int], channels: list[Channel], timeout: 
 
     # Counting thousands of targets costs CPU the processes under test need: rarely.
     wait_until(lambda: done_count() == len(ids), timeout, "the posts to go out", every=1.0)
+    if drained is not None:
+        drained()
     done: list[tuple[str, datetime | None, datetime | None, str]] = []
     for n in range(0, len(ids), 900):
         done += Target.objects.filter(pk__in=ids[n : n + 900]).values_list(
@@ -366,14 +388,33 @@ def burst(
     posts: int,
     channels: int,
     *,
+    minbar: Minbar | None = None,
     during: Callable[[list[int]], None] | None = None,
 ) -> Outcome:
     targets = network.channels(workspace, channels)
+
+    def used() -> tuple[float, float, float]:
+        mine = sum(cpu_seconds(p.pid) for p in minbar.procs) if minbar is not None else 0.0
+        return cpu_seconds(network.proc.pid), mine, time.process_time()
+
+    start = used()
+    end = start
+
+    load = 0.0
+
+    def drained() -> None:
+        nonlocal end, load
+        end, load = used(), os.getloadavg()[0]
+
     due = timezone.now() + timedelta(seconds=3)
     ids = schedule(workspace, targets, [due] * posts)
     if during is not None:
         during(ids)
-    return collect(network, ids, targets, timeout=1800)
+    outcome = collect(network, ids, targets, timeout=1800, drained=drained)
+    if minbar is not None and during is None:
+        a, b, c = (1000 * (e - s) / posts for s, e in zip(start, end, strict=True))
+        outcome.cpu, outcome.load = (a, b, c), load
+    return outcome
 
 
 def steady(
@@ -422,7 +463,9 @@ def run_backend(args: argparse.Namespace, backend: str) -> None:
             burst(network, workspace, 20, 10)  # warm-up
             label = "baseline: 1 worker x 1 thread"
             for n in range(args.runs):
-                outcome = burst(network, workspace, args.base_posts, args.base_channels)
+                outcome = burst(
+                    network, workspace, args.base_posts, args.base_channels, minbar=minbar
+                )
                 bursts.append((label, outcome))
                 print(f"  {label}: run {n + 1}: {outcome.seconds:.2f} s", flush=True)
         finally:
@@ -432,7 +475,7 @@ def run_backend(args: argparse.Namespace, backend: str) -> None:
         try:
             burst(network, workspace, 100, 50)  # warm-up
             for n in range(args.runs):
-                outcome = burst(network, workspace, args.posts, args.channels)
+                outcome = burst(network, workspace, args.posts, args.channels, minbar=minbar)
                 bursts.append((label, outcome))
                 print(f"  {label}: run {n + 1}: {outcome.seconds:.2f} s", flush=True)
             print(f"  steady: {args.rate:g} posts/s for {args.seconds:g} s …", flush=True)
@@ -470,6 +513,14 @@ def run_backend(args: argparse.Namespace, backend: str) -> None:
             f"{statistics.median(drains):>9.2f}s {max(drains):>9.2f}s {rate:>8.1f} "
             f"{rate / base:>6.2f}x"
         )
+        used = [o.cpu for o in outcomes if o.cpu is not None]
+        if used:
+            sandbox, mine, bench = (statistics.median(u[n] for u in used) for n in range(3))
+            print(
+                f"{'':<4}CPU per post: sandbox server {sandbox:.2f} ms, Minbar {mine:.2f} ms, "
+                f"this benchmark {bench:.2f} ms; load average "
+                f"{', '.join(f'{o.load:.1f}' for o in outcomes)}"
+            )
     if steady_out is not None:
         late = steady_out.lateness
         print()

@@ -10,11 +10,13 @@ words (English, like real APIs' error messages), not Minbar's interface.
 from __future__ import annotations
 
 import bisect
+import copy
 import hashlib
 import math
 import random
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -27,7 +29,7 @@ from django.utils.text import slugify
 
 from minbar.connectors.types import RateLimitRule, TextCounting
 from minbar.core.errors import Conflict, InvalidInput, NotFound
-from minbar.core.writes import write_transaction
+from minbar.core.writes import group_hints, group_memo, write_transaction
 from minbar.sandbox import clock, content
 from minbar.sandbox.audience import (
     DEFAULT_ARABIC_SHARE,
@@ -241,9 +243,14 @@ def followers_state(
     account: SandboxAccount, audience: Audience
 ) -> tuple[frozenset[int], frozenset[int]]:
     """(current followers, people who must not follow again)."""
-    follows = SandboxEvent.objects.filter(account=account, kind=EventKind.FOLLOW).values_list(
-        "person", "due_ms"
-    )
+    reads = _group_reads()
+    follows: Iterable[tuple[int | None, int]]
+    if reads is not None and account.pk in reads.follows:
+        follows = reads.follows[account.pk]
+    else:
+        follows = SandboxEvent.objects.filter(account=account, kind=EventKind.FOLLOW).values_list(
+            "person", "due_ms"
+        )
     released, everyone = set(), set()
     for person, due in follows:
         if person is None:
@@ -283,6 +290,7 @@ def _schedule_background(account: SandboxAccount, until_ms: int) -> int:
                 if event.kind == EventKind.FOLLOW:
                     no_follow = no_follow | {event.person}
     SandboxEvent.objects.bulk_create(rows, batch_size=500)
+    _note_events(account, rows)
     account.background_until_ms = to_ms(day_start_of(from_ms(until_ms)) + timedelta(days=1))
     return len(rows)
 
@@ -579,6 +587,9 @@ def find_event(account: SandboxAccount, remote_id: str) -> SandboxEvent:
 def post_by_key(account: SandboxAccount, key: str) -> SandboxPost | None:
     if not key:
         return None
+    reads = _group_reads()
+    if reads is not None and (account.pk, key) in reads.keys_read:
+        return reads.by_key.get((account.pk, key))
     return SandboxPost.objects.filter(
         account=account, idempotency_key=key, deleted_at__isnull=True
     ).first()
@@ -602,6 +613,9 @@ class Published:
 
 def lock(account: SandboxAccount) -> SandboxAccount:
     """The account row, locked until the caller's write transaction ends."""
+    reads = _group_reads()
+    if reads is not None and account.pk in reads.accounts:
+        return copy.copy(reads.accounts[account.pk])
     return _locked(account)
 
 
@@ -623,6 +637,104 @@ def save_locked(account: SandboxAccount) -> None:
     SandboxAccount.objects.filter(pk=account.pk).update(
         **{name: getattr(account, name) for name in _REQUEST_FIELDS}
     )
+    reads = _group_reads()
+    if reads is not None and account.pk in reads.accounts:
+        reads.accounts[account.pk] = copy.copy(account)
+
+
+# -- reads shared by the publishing requests written together ------------------------------
+
+
+@dataclass(frozen=True)
+class PublishHint:
+    """What a publishing request will read: its account and its idempotency key."""
+
+    account_id: int
+    key: str
+
+
+@dataclass
+class _GroupReads:
+    """What a group of publishing requests reads, read once for all of them.
+
+    The API's publishing requests that arrive together are written in one
+    transaction (``core.writes.grouped_write``), one after the other. Each
+    would read its account, look its key up, count its posting-limit window and
+    list its account's followers: four queries per post. Here they are four
+    queries per group, and each request's writes keep them true for the next
+    (:func:`save_locked`, :func:`_note_post`, :func:`_note_events`). Nothing else
+    writes to the database while the group's transaction lasts.
+    """
+
+    accounts: dict[int, SandboxAccount]
+    keys_read: set[tuple[int, str]]
+    by_key: dict[tuple[int, str], SandboxPost]
+    since: datetime  # post times are known from here on
+    post_times: dict[int, list[tuple[datetime, bool]]]  # (created_at, is a reply)
+    follows: dict[int, list[tuple[int | None, int]]]  # (person, due_ms)
+
+    @classmethod
+    def load(cls, hints: list[PublishHint]) -> _GroupReads:
+        ids = {hint.account_id for hint in hints}
+        accounts = {a.pk: a for a in SandboxAccount.objects.filter(pk__in=ids)}
+        keys_read = {(h.account_id, h.key) for h in hints if h.key and h.account_id in accounts}
+        by_key: dict[tuple[int, str], SandboxPost] = {}
+        if keys_read:
+            for post in SandboxPost.objects.filter(
+                account_id__in={pk for pk, _ in keys_read},
+                idempotency_key__in={key for _, key in keys_read},
+                deleted_at__isnull=True,
+            ).order_by("pk"):
+                by_key.setdefault((post.account_id, post.idempotency_key), post)
+        widest = max(
+            (rule.window_seconds for a in accounts.values() for rule in publish_rules(a)),
+            default=0,
+        )
+        since = clock.now() - timedelta(seconds=widest)
+        post_times: dict[int, list[tuple[datetime, bool]]] = {pk: [] for pk in accounts}
+        for account_id, created, to_post, to_event in SandboxPost.objects.filter(
+            account_id__in=list(accounts), created_at__gt=since
+        ).values_list("account_id", "created_at", "reply_to_post_id", "reply_to_event_id"):
+            post_times[account_id].append((created, to_post is not None or to_event is not None))
+        follows: dict[int, list[tuple[int | None, int]]] = {pk: [] for pk in accounts}
+        for account_id, person, due in SandboxEvent.objects.filter(
+            account_id__in=list(accounts), kind=EventKind.FOLLOW
+        ).values_list("account_id", "person", "due_ms"):
+            follows[account_id].append((person, due))
+        return cls(accounts, keys_read, by_key, since, post_times, follows)
+
+
+def _group_reads() -> _GroupReads | None:
+    """The reads of the group of publishing requests being written, if this is one."""
+    memo = group_memo()
+    if memo is None:
+        return None
+    reads = memo.get("sandbox.publish")
+    if reads is None:
+        hints = [hint for hint in group_hints() if isinstance(hint, PublishHint)]
+        if not hints:
+            return None
+        reads = memo["sandbox.publish"] = _GroupReads.load(hints)
+    return reads if isinstance(reads, _GroupReads) else None
+
+
+def _note_post(post: SandboxPost) -> None:
+    reads = _group_reads()
+    if reads is None or post.account_id not in reads.accounts:
+        return
+    if post.idempotency_key and (post.account_id, post.idempotency_key) in reads.keys_read:
+        reads.by_key[(post.account_id, post.idempotency_key)] = post
+    is_reply = post.reply_to_post_id is not None or post.reply_to_event_id is not None
+    reads.post_times[post.account_id].append((post.created_at, is_reply))
+
+
+def _note_events(account: SandboxAccount, rows: list[SandboxEvent]) -> None:
+    reads = _group_reads()
+    if reads is None or account.pk not in reads.accounts:
+        return
+    reads.follows[account.pk] += [
+        (row.person, row.due_ms) for row in rows if row.kind == EventKind.FOLLOW
+    ]
 
 
 def publish(
@@ -769,6 +881,8 @@ def _create_locked(account: SandboxAccount, draft: _Draft, now: datetime) -> Pub
         _event_row(account, post, event, start + max(1, event.offset) * 1000) for event in events
     ]
     SandboxEvent.objects.bulk_create(rows, batch_size=500)
+    _note_post(post)
+    _note_events(account, rows)
     return Published(post, created=True, scheduled=len(rows))
 
 
@@ -962,13 +1076,20 @@ def _publish_window(
     """
     if not rules:
         return None
-    posts = SandboxPost.objects.filter(
-        account=account,
-        created_at__gt=now - timedelta(seconds=max(r.window_seconds for r in rules)),
-    )
-    if not spec_of(account).replies_count_as_posts:
-        posts = posts.filter(reply_to_post__isnull=True, reply_to_event__isnull=True)
-    times = sorted(posts.order_by().values_list("created_at", flat=True))
+    widest = now - timedelta(seconds=max(r.window_seconds for r in rules))
+    replies_count = spec_of(account).replies_count_as_posts
+    reads = _group_reads()
+    if reads is not None and account.pk in reads.post_times and widest >= reads.since:
+        times = sorted(
+            created
+            for created, is_reply in reads.post_times[account.pk]
+            if created > widest and (replies_count or not is_reply)
+        )
+    else:
+        posts = SandboxPost.objects.filter(account=account, created_at__gt=widest)
+        if not replies_count:
+            posts = posts.filter(reply_to_post__isnull=True, reply_to_event__isnull=True)
+        times = sorted(posts.order_by().values_list("created_at", flat=True))
     tightest: tuple[RateLimitRule, int, datetime] | None = None
     for rule in rules:
         since = now - timedelta(seconds=rule.window_seconds)

@@ -28,7 +28,7 @@ from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 
 from minbar.core.errors import ActionError, InvalidInput, NotFound
-from minbar.core.writes import write_transaction
+from minbar.core.writes import grouped_write
 from minbar.sandbox import actions, queries
 from minbar.sandbox.models import SandboxAccount, SandboxPost
 
@@ -195,16 +195,20 @@ def _publish_call(call: Call, handler: Handler, *, release_first: bool) -> HttpR
     post) halves the time the account — and on SQLite the whole database — is
     locked per post. The handler runs with ``call.locked`` set and the account
     locked; an ActionError (a post the flavour refuses) still counts the request.
+    On SQLite the requests that arrive together share that transaction
+    (:func:`~minbar.core.writes.grouped_write`): each still counts, decides and
+    publishes as if alone, in its own savepoint, and is answered after the commit.
     """
     latency = actions.request_latency(call.account)
     if latency:
         time.sleep(latency)
     key = _idempotency_key(call.request, call.body)
-    response: HttpResponse | None = None
-    with write_transaction():
+
+    def count_and_publish() -> tuple[actions.Decision, HttpResponse | None, SandboxAccount]:
         account = actions.lock(call.account)
         replay = actions.post_by_key(account, key)
         decision = actions.count_request_locked(account, publish=replay is None)
+        response: HttpResponse | None = None
         if decision.outcome not in _FAILED_OUTCOMES:
             if release_first:
                 actions.release_locked(account)
@@ -221,6 +225,11 @@ def _publish_call(call: Call, handler: Handler, *, release_first: bool) -> HttpR
             except ActionError as exc:
                 response = _action_error(exc)
         actions.save_locked(account)
+        return decision, response, account
+
+    decision, response, account = grouped_write(
+        count_and_publish, hint=actions.PublishHint(call.account.pk, key)
+    )
     call.account.faults = account.faults
     outcome = decision.outcome
     if outcome == "rate_limited":
