@@ -147,7 +147,7 @@ def measure(
     period: reports.Period,
 ) -> float | None:
     """The metric over ``period`` exactly as the dashboard shows it (None: not measured)."""
-    kpis = {k.key: k for k in reports.overview(access, scope, period).kpis}
+    kpis = {k.key: k for k in reports.overview(access, scope, period, figures_only=True).kpis}
     kpi = kpis.get(metric.kpi)
     if kpi is None or kpi.value is None:
         return None

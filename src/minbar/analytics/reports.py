@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -371,29 +371,44 @@ def overview(
     scope: AnalyticsScope,
     period: Period,
     rank_by: str = "engagements",
+    *,
+    figures_only: bool = False,
 ) -> Overview:
+    """Everything a dashboard shows for ``scope`` over ``period``.
+
+    ``figures_only``: the KPI values alone (what goals measure, several times per
+    goal): no previous period (each KPI's ``previous`` is None, except the
+    followers' count before the first day), no series, heatmap, networks, posts or
+    funnel — about half the queries.
+    """
     store = get_store()
     provides = {c.pk: _capabilities(c) for c in scope.channels}
     networks = {c.pk: network_label(c.network) for c in scope.channels}
     current, by_channel = _summary(scope, period.start, period.end, provides)
-    previous, _prev_by_channel = _summary(
-        scope, period.previous.start, period.previous.end, provides
-    )
+    if figures_only:
+        previous = d.summarize({}, provides, networks)  # not read: previous values are None
+    else:
+        previous, _prev_by_channel = _summary(
+            scope, period.previous.start, period.previous.end, provides
+        )
     provider = link_provider()
     links_now = links_before = None
     links_by_channel: dict[int, LinkTotals] = {}
     daily_links: dict[date, LinkTotals] = {}
     if provider is not None:
         links_now = provider.totals(scope.links, period.start, period.end)
-        links_before = provider.totals(scope.links, period.previous.start, period.previous.end)
-        links_by_channel = provider.by_channel(scope.links, period.start, period.end)
-        daily_links = provider.daily(scope.links, period.start, period.end, period.zone)
+        if not figures_only:
+            links_before = provider.totals(scope.links, period.previous.start, period.previous.end)
+            links_by_channel = provider.by_channel(scope.links, period.start, period.end)
+            daily_links = provider.daily(scope.links, period.start, period.end, period.zone)
     not_installed = "" if provider is not None else _("the links app is not installed")
 
     posts = _posts(scope, period)
     post_count, reach_now = _post_stats(posts)
     previous_count, reach_before = (
-        (0, d.reach([])) if scope.kind == "post" else _post_stats(_posts(scope, period.previous))
+        (0, d.reach([]))
+        if scope.kind == "post" or figures_only
+        else _post_stats(_posts(scope, period.previous))
     )
     no_reach = tuple(sorted({networks[c] for c in provides if "reach" not in provides[c]}))
 
@@ -486,15 +501,42 @@ def overview(
         )
     response_now = _response(access, scope, period.start, period.end)
     if response_now is not None:
-        response_before = _response(access, scope, period.previous.start, period.previous.end)
-        kpis.append(Kpi("response_rate", response_now.rate, response_before.rate, kind="rate"))
+        response_before = (
+            None
+            if figures_only
+            else _response(access, scope, period.previous.start, period.previous.end)
+        )
+        kpis.append(
+            Kpi(
+                "response_rate",
+                response_now.rate,
+                response_before.rate if response_before else None,
+                kind="rate",
+            )
+        )
         kpis.append(
             Kpi(
                 "response_time",
                 response_now.median_seconds,
-                response_before.median_seconds,
+                response_before.median_seconds if response_before else None,
                 kind="seconds",
             )
+        )
+    if figures_only:
+        kpis = [k if k.key == "followers" else replace(k, previous=None) for k in kpis]
+        return Overview(
+            scope=scope,
+            period=period,
+            kpis=kpis,
+            daily=[],
+            networks=[],
+            top_posts=[],
+            bottom_posts=[],
+            heatmap=[],
+            funnel=[],
+            links_installed=provider is not None,
+            provided={networks[c]: tuple(sorted(p)) for c, p in provides.items()},
+            rank_by=rank_by,
         )
 
     hourly = store.hourly_sums(

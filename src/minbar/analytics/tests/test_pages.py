@@ -348,3 +348,33 @@ def test_reach_in_sql_matches_the_definition(world, monkeypatch):
     assert in_sql.average == pytest.approx(by_hand.average)  # (400 + 100 + 0) / 3
     assert in_sql.highest == by_hand.highest == 400
     assert in_sql.engagement_rate == pytest.approx(by_hand.engagement_rate)  # (0.03 + 0.05) / 2
+
+
+@pytest.mark.parametrize("scope", ["workspace", "channel", "tag"])
+def test_figures_only_gives_the_dashboards_values_with_fewer_queries(world, measured, scope):
+    """What goals measure (overview(figures_only=True)) is the dashboard's own numbers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from minbar.analytics import reports
+    from minbar.workspaces.access import access_for
+
+    set_link_provider(FakeLinks())
+    pulse, _echo = measured
+    access = access_for(world.alice, "acme")
+    narrowing = {"channel": {"channel_id": pulse.pk}, "tag": {"tag": "launch"}}.get(scope, {})
+    where = reports.resolve_scope(access, **narrowing)
+    period = reports.period_for(ZoneInfo("Asia/Riyadh"), timezone.now().date(), days=30)
+    with CaptureQueriesContext(connection) as full_queries:
+        full = reports.overview(access, where, period)
+    with CaptureQueriesContext(connection) as lean_queries:
+        lean = reports.overview(access, where, period, figures_only=True)
+    assert [(k.key, k.value) for k in lean.kpis] == [(k.key, k.value) for k in full.kpis]
+    followers = {k.key: k for k in full.kpis}.get("followers")
+    for kpi in lean.kpis:
+        if kpi.key == "followers":
+            assert followers is not None and kpi.previous == followers.previous
+        else:
+            assert kpi.previous is None
+    assert lean.daily == [] and lean.top_posts == [] and lean.heatmap == []
+    assert len(lean_queries) < len(full_queries)
