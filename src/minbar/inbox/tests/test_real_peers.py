@@ -98,7 +98,7 @@ def test_bluesky_replies_are_read_and_answered_on_a_real_network(
     )
     said = fan_connector.reply(post.ref, PostRequest(text="Something from Yemen please"))
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         _poll(channel)
         if Item.objects.filter(channel=channel, remote_id=said.remote_id).exists():

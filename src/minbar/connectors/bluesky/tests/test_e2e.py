@@ -39,7 +39,7 @@ from minbar.connectors.types import (
     RemoteRef,
 )
 
-DEADLINE = 30.0  # seconds for the AppView to index a write (usually well under 2 s)
+DEADLINE = 60.0  # seconds for the AppView to index a write (usually well under 2 s)
 DEV_JWT_SECRET = b"jwt-secret"  # @atproto/dev-env's PDS signs access tokens with it (HS256)
 
 
