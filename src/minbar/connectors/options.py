@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 VISIBILITY = "visibility"
 CONTENT_WARNING = "content_warning"
-# Carried in PostRequest's own fields, not in ``options``.
-REQUEST_FIELDS = (VISIBILITY, CONTENT_WARNING)
 FLAG_ON = "1"
 
 # Names for the visibility values networks share, when a connector gives none.
@@ -103,11 +101,6 @@ def clean(options: tuple[PostOption, ...], raw: Mapping[str, str]) -> dict[str, 
         for key, value in values.items()
         if applies(next(o for o in options if o.key == key), values, options)
     }
-
-
-def effective(option: PostOption, values: Mapping[str, str]) -> str:
-    """The value a connector should use: the chosen one, else the option's default."""
-    return values.get(option.key, "") or option.default
 
 
 def problems(caps: Capabilities, values: Mapping[str, str]) -> list[str]:

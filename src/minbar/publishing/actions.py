@@ -196,7 +196,8 @@ def target_checks(
             first_comment=first_comment,
         )
         raw_options = variant.options if variant else {}
-        problems += post_options.problems(caps, raw_options, post_input.time_zone)
+        options, option_problems = post_options.checked(caps, raw_options, post_input.time_zone)
+        problems += option_problems
         checks.append(
             TargetCheck(
                 channel,
@@ -209,7 +210,7 @@ def target_checks(
                 verdict.problems,
                 link=link,
                 thread=list(thread),
-                options=post_options.values_for(caps, raw_options, post_input.time_zone),
+                options=options,
             )
         )
     return checks

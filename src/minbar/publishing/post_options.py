@@ -51,12 +51,15 @@ def values_for(caps: Capabilities, raw: Mapping[str, str], time_zone: str) -> di
     return network_options.clean(offered, converted)
 
 
-def problems(caps: Capabilities, raw: Mapping[str, str], time_zone: str) -> list[str]:
-    """Unknown settings and wrong values, in words; empty when the settings are fine."""
+def checked(
+    caps: Capabilities, raw: Mapping[str, str], time_zone: str
+) -> tuple[dict[str, str], list[str]]:
+    """What is stored for this channel (``values_for``) and what is wrong with the settings
+    (unknown ones included), in words; no problems when they are fine."""
     offered = {o.key for o in network_options.options_for(caps)}
     values = values_for(caps, raw, time_zone)
-    values.update({key: str(value) for key, value in raw.items() if key not in offered})
-    return network_options.problems(caps, values)
+    unknown = {key: str(value) for key, value in raw.items() if key not in offered}
+    return values, network_options.problems(caps, {**values, **unknown})
 
 
 def form_rows(

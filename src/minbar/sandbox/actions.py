@@ -269,7 +269,7 @@ def _schedule_background(account: SandboxAccount, until_ms: int) -> int:
     audience = audience_for(account)
     first = max(account.background_until_ms, until_ms - BACKGROUND_CATCH_UP_DAYS * 86_400_000)
     followers, no_follow = followers_state(account, audience)
-    rows: list[SandboxEvent] = []
+    rows: list[tuple[Any, ...]] = []
     for day in days_between(from_ms(first), from_ms(until_ms)):
         day_ms = to_ms(day)
         for event in simulate_day(
@@ -284,32 +284,13 @@ def _schedule_background(account: SandboxAccount, until_ms: int) -> int:
         ):
             due = day_ms + event.offset * 1000
             if due >= account.background_until_ms and due > account.released_until_ms:
-                rows.append(_event_row(account, None, event, due))
+                rows.append(_event_values(account.pk, None, event, due))
                 if event.kind == EventKind.FOLLOW:
                     no_follow = no_follow | {event.person}
-    SandboxEvent.objects.bulk_create(rows, batch_size=500)
+    _insert_events(rows)
     _note_events(account, rows)
     account.background_until_ms = to_ms(day_start_of(from_ms(until_ms)) + timedelta(days=1))
     return len(rows)
-
-
-def _event_row(
-    account: SandboxAccount, post: SandboxPost | None, event: Scheduled, due_ms: int
-) -> SandboxEvent:
-    return SandboxEvent(
-        account=account,
-        post=post,
-        kind=event.kind,
-        person=event.person if event.person >= 0 else None,
-        due_ms=due_ms,
-        count=event.count,
-        reach=event.reach,
-        text=event.text,
-        language=event.language,
-        sentiment=event.sentiment,
-        url=event.url,
-        rating=event.rating or None,
-    )
 
 
 def _release_locked(account: SandboxAccount, now: datetime, *, save: bool = True) -> int:
@@ -725,12 +706,13 @@ def _note_post(post: SandboxPost) -> None:
     reads.post_times[post.account_id].append((post.created_at, is_reply))
 
 
-def _note_events(account: SandboxAccount, rows: list[SandboxEvent]) -> None:
+def _note_events(account: SandboxAccount, rows: list[tuple[Any, ...]]) -> None:
+    """Keep the group's follows true after inserting ``rows`` (``_event_values`` tuples)."""
     reads = _group_reads()
     if reads is None or account.pk not in reads.accounts:
         return
     reads.follows[account.pk] += [
-        (row.person, row.due_ms) for row in rows if row.kind == EventKind.FOLLOW
+        (row[_PERSON], row[_DUE_MS]) for row in rows if row[_KIND] == EventKind.FOLLOW
     ]
 
 
@@ -880,11 +862,7 @@ def _create_locked(account: SandboxAccount, draft: _Draft, now: datetime) -> Pub
     ]
     _insert_events(rows)
     _note_post(post)
-    reads = _group_reads()
-    if reads is not None and account.pk in reads.follows:
-        reads.follows[account.pk] += [
-            (row[3], row[4]) for row in rows if row[2] == EventKind.FOLLOW
-        ]
+    _note_events(account, rows)
     return Published(post, created=True, scheduled=len(rows))
 
 
@@ -908,8 +886,13 @@ _EVENT_COLUMNS = (
 )
 
 
-def _event_values(account_id: int, post_id: int | None, event: Scheduled, due_ms: int) -> tuple:
-    """One SandboxEvent row as plain values (what _event_row makes, without a model)."""
+_KIND, _PERSON, _DUE_MS = (_EVENT_COLUMNS.index(c) for c in ("kind", "person", "due_ms"))
+
+
+def _event_values(
+    account_id: int, post_id: int | None, event: Scheduled, due_ms: int
+) -> tuple[Any, ...]:
+    """One SandboxEvent row as plain values, in the order of ``_EVENT_COLUMNS``."""
     return (
         account_id,
         post_id,
@@ -929,7 +912,7 @@ def _event_values(account_id: int, post_id: int | None, event: Scheduled, due_ms
     )
 
 
-def _insert_events(rows: list[tuple]) -> None:
+def _insert_events(rows: list[tuple[Any, ...]]) -> None:
     """Insert event rows with one prepared statement.
 
     A busy sandbox publishes hundreds of posts a second, each with dozens of audience
