@@ -60,6 +60,7 @@ from minbar.connectors.errors import (
 )
 from minbar.connectors.options import CONTENT_WARNING, VISIBILITY
 from minbar.connectors.types import PostRequest, PublishResult
+from minbar.core import plainsql
 from minbar.core.errors import Conflict
 from minbar.core.writes import write_transaction
 from minbar.publishing import limits
@@ -793,50 +794,56 @@ def _record_published_many(group: list[_Published]) -> set[int]:
     moment = now()
     by_pk = {item.target.pk: item for item in group}
     post_ids = sorted({item.target.post_id for item in group})
+    target_ids = sorted(by_pk)
+    # Plain SQL (core.plainsql): this runs for every post published, and building
+    # the ORM's queries cost more than running them.
     with write_transaction():
-        old_states = dict(
-            Post.objects.select_for_update()
-            .filter(pk__in=post_ids)
-            .order_by("pk")
-            .values_list("pk", "state")
-        )
+        old_states: dict[int, str] = {
+            pk: state
+            for pk, state in plainsql.select(
+                Post,
+                f"id IN ({plainsql.placeholders(post_ids)}) ORDER BY id",
+                post_ids,
+                fields=("id", "state"),
+                for_update=True,
+            )
+        }
         ours: set[int] = set()
-        for pk, claimed_by in (
-            Target.objects.select_for_update()
-            .filter(pk__in=list(by_pk), state=TargetState.PUBLISHING)
-            .order_by("pk")
-            .values_list("pk", "claimed_by")
+        for pk, claimed_by in plainsql.select(
+            Target,
+            f"id IN ({plainsql.placeholders(target_ids)}) AND state = %s ORDER BY id",
+            [*target_ids, str(TargetState.PUBLISHING)],
+            fields=("id", "claimed_by"),
+            for_update=True,
         ):
             if claimed_by == by_pk[pk].worker and by_pk[pk].target.post_id in old_states:
                 ours.add(pk)
         if not ours:
             return set()
-        events: list[PostEvent] = []
         for pk in sorted(ours):
             item = by_pk[pk]
-            Target.objects.filter(pk=pk).update(
-                state=TargetState.PUBLISHED,
-                updated_at=moment,
+            changes = {
+                "state": TargetState.PUBLISHED,
+                "updated_at": moment,
                 **published_changes(item.result, moment),
+            }
+            for name, value in changes.items():
+                setattr(item.target, name, value)
+            plainsql.update(item.target, tuple(changes))
+            event = PostEvent(
+                post_id=item.target.post_id,
+                target_id=pk,
+                kind="target.published",
+                from_state=TargetState.PUBLISHING,
+                to_state=TargetState.PUBLISHED,
+                message=_("Published on %(channel)s.") % {"channel": _label(item.target.channel)},
+                data={
+                    "remote_id": item.result.remote_id,
+                    "url": item.result.url,
+                    "worker": item.worker,
+                },
             )
-            events.append(
-                PostEvent(
-                    post_id=item.target.post_id,
-                    target_id=pk,
-                    kind="target.published",
-                    from_state=TargetState.PUBLISHING,
-                    to_state=TargetState.PUBLISHED,
-                    message=_("Published on %(channel)s.")
-                    % {"channel": _label(item.target.channel)},
-                    data={
-                        "remote_id": item.result.remote_id,
-                        "url": item.result.url,
-                        "worker": item.worker,
-                    },
-                )
-            )
-        PostEvent.objects.bulk_create(events)
-        for event in events:
+            plainsql.insert(event)
             # Listeners (webhooks) store their rows in this same transaction.
             post_save.send(
                 sender=PostEvent,
@@ -852,24 +859,25 @@ def _record_published_many(group: list[_Published]) -> set[int]:
 
 def _refresh_post_states(post_ids: set[int], old_states: dict[int, str]) -> None:
     """:func:`refresh_post_state` for many locked posts: one read, one update per new state."""
-    rows = (
-        Target.objects.filter(post_id__in=post_ids)
-        .exclude(
-            state__in=(TargetState.CANCELLED, TargetState.DRAFT, TargetState.AWAITING_APPROVAL)
-        )
-        .order_by()
-        .values_list("post_id", "state", "next_attempt_at")
+    ids = sorted(post_ids)
+    skipped = [TargetState.CANCELLED, TargetState.DRAFT, TargetState.AWAITING_APPROVAL]
+    rows = plainsql.select(
+        Target,
+        f"post_id IN ({plainsql.placeholders(ids)}) "
+        f"AND state NOT IN ({plainsql.placeholders(skipped)})",
+        [*ids, *(str(state) for state in skipped)],
+        fields=("post_id", "state", "next_attempt_at"),
     )
     states: dict[int, list[tuple[str, datetime | None]]] = {}
     for post_id, state, at in rows:
         states.setdefault(post_id, []).append((state, at))
     changes: dict[str, list[int]] = {}
-    for post_id in post_ids:
+    for post_id in ids:
         new = _aggregate_state(states.get(post_id, []))
         if new is not None and new != old_states.get(post_id):
             changes.setdefault(new, []).append(post_id)
-    for new, ids in changes.items():
-        Post.objects.filter(pk__in=ids).update(state=new)
+    for new, changed in changes.items():
+        Post.objects.filter(pk__in=changed).update(state=new)
 
 
 def _record_published(target: Target, worker: str, result: PublishResult) -> None:

@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 
 from minbar.connectors.types import RateLimitRule, TextCounting
+from minbar.core import plainsql
 from minbar.core.errors import Conflict, InvalidInput, NotFound
 from minbar.core.writes import group_hints, group_memo, write_transaction
 from minbar.sandbox import clock, content
@@ -193,7 +194,9 @@ def rotate_token(account: SandboxAccount) -> str:
 def authenticate(token: str) -> SandboxAccount | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return SandboxAccount.objects.filter(token_hash=hash_token(token)).first()
+    # Every API call authenticates: plain SQL, the ORM's compilation cost more than the lookup.
+    found = plainsql.instances(SandboxAccount, "token_hash = %s", [hash_token(token)])
+    return found[0] if found else None
 
 
 # generate_audience keeps 16 audiences; a server with many small test accounts
@@ -612,9 +615,7 @@ _REQUEST_FIELDS = (
 
 def save_locked(account: SandboxAccount) -> None:
     """Write back what a locked request changed on the account, in one UPDATE."""
-    SandboxAccount.objects.filter(pk=account.pk).update(
-        **{name: getattr(account, name) for name in _REQUEST_FIELDS}
-    )
+    plainsql.update(account, _REQUEST_FIELDS)
     reads = _group_reads()
     if reads is not None and account.pk in reads.accounts:
         reads.accounts[account.pk] = copy.copy(account)
@@ -653,31 +654,51 @@ class _GroupReads:
 
     @classmethod
     def load(cls, hints: list[PublishHint]) -> _GroupReads:
-        ids = {hint.account_id for hint in hints}
-        accounts = {a.pk: a for a in SandboxAccount.objects.filter(pk__in=ids)}
+        # Plain SQL: once per group, and compiling four QuerySets cost more than running them.
+        ids = sorted({hint.account_id for hint in hints})
+        accounts = {
+            a.pk: a
+            for a in plainsql.instances(
+                SandboxAccount, f"id IN ({plainsql.placeholders(ids)})", ids
+            )
+        }
         keys_read = {(h.account_id, h.key) for h in hints if h.key and h.account_id in accounts}
         by_key: dict[tuple[int, str], SandboxPost] = {}
         if keys_read:
-            for post in SandboxPost.objects.filter(
-                account_id__in={pk for pk, _ in keys_read},
-                idempotency_key__in={key for _, key in keys_read},
-                deleted_at__isnull=True,
-            ).order_by("pk"):
+            owners = sorted({pk for pk, _ in keys_read})
+            keys = sorted({key for _, key in keys_read})
+            for post in plainsql.instances(
+                SandboxPost,
+                f"account_id IN ({plainsql.placeholders(owners)}) "
+                f"AND idempotency_key IN ({plainsql.placeholders(keys)}) "
+                "AND deleted_at IS NULL ORDER BY id",
+                [*owners, *keys],
+            ):
                 by_key.setdefault((post.account_id, post.idempotency_key), post)
         widest = max(
             (rule.window_seconds for a in accounts.values() for rule in publish_rules(a)),
             default=0,
         )
         since = clock.now() - timedelta(seconds=widest)
+        known = sorted(accounts)
+        among = f"account_id IN ({plainsql.placeholders(known)})"
         post_times: dict[int, list[tuple[datetime, bool]]] = {pk: [] for pk in accounts}
-        for account_id, created, to_post, to_event in SandboxPost.objects.filter(
-            account_id__in=list(accounts), created_at__gt=since
-        ).values_list("account_id", "created_at", "reply_to_post_id", "reply_to_event_id"):
-            post_times[account_id].append((created, to_post is not None or to_event is not None))
         follows: dict[int, list[tuple[int | None, int]]] = {pk: [] for pk in accounts}
-        for account_id, person, due in SandboxEvent.objects.filter(
-            account_id__in=list(accounts), kind=EventKind.FOLLOW
-        ).values_list("account_id", "person", "due_ms"):
+        if not known:
+            return cls(accounts, keys_read, by_key, since, post_times, follows)
+        for account_id, created, to_post, to_event in plainsql.select(
+            SandboxPost,
+            f"{among} AND created_at > %s",
+            [*known, plainsql.param(SandboxPost, "created_at", since)],
+            fields=("account_id", "created_at", "reply_to_post_id", "reply_to_event_id"),
+        ):
+            post_times[account_id].append((created, to_post is not None or to_event is not None))
+        for account_id, person, due in plainsql.select(
+            SandboxEvent,
+            f"{among} AND kind = %s",
+            [*known, str(EventKind.FOLLOW)],
+            fields=("account_id", "person", "due_ms"),
+        ):
             follows[account_id].append((person, due))
         return cls(accounts, keys_read, by_key, since, post_times, follows)
 
@@ -839,7 +860,7 @@ def _create_locked(account: SandboxAccount, draft: _Draft, now: datetime) -> Pub
     account.post_counter += 1
     number, start = account.post_counter, account.released_until_ms
     events = _simulate(account, number, draft, now)
-    post = SandboxPost.objects.create(
+    post = SandboxPost(
         account=account,
         number=number,
         text=draft.text,
@@ -856,6 +877,7 @@ def _create_locked(account: SandboxAccount, draft: _Draft, now: datetime) -> Pub
         published_sim_ms=start,
         simulated=len(events),
     )
+    plainsql.insert(post)
     rows = [
         _event_values(account.pk, post.pk, event, start + max(1, event.offset) * 1000)
         for event in events

@@ -228,33 +228,39 @@ def _shared_tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-_clients: dict[tuple[int, str], httpx.Client] = {}
+_clients: dict[tuple[int, int, str], httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
 def _shared_client(base_url: str) -> httpx.Client:
-    """One keep-alive client per sandbox address (and process), shared by every connector.
+    """One keep-alive client per sandbox address, process and thread, shared by connectors.
 
     A new connection per call costs a TCP handshake and the server's
-    connection set-up on both sides, for every post; kept-alive connections are
-    reused by whichever thread calls next (httpx's pool is thread-safe). Keyed by
-    process id too, so a forked process never shares a parent's sockets.
+    connection set-up on both sides, for every post. One client per thread
+    rather than one for all: httpx's pool looks through every connection it
+    holds for each request, so thirty-two publishing threads sharing one pool
+    spent more CPU finding a free connection than sending the post
+    (bench/publishing.py). Keyed by process id too, so a forked process never
+    shares a parent's sockets; the clients of threads that have ended are
+    closed when the next one is made.
     """
-    key = (os.getpid(), base_url)
+    key = (os.getpid(), threading.get_ident(), base_url)
     client = _clients.get(key)
     if client is None:
         with _clients_lock:
-            client = _clients.get(key)
-            if client is None:
-                client = httpx.Client(
-                    base_url=base_url,
-                    follow_redirects=False,
-                    verify=_shared_tls(),
-                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
-                    # Accounts share the client: never a cookie from one call in another.
-                    cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-                )
-                _clients[key] = client
+            alive = {thread.ident for thread in threading.enumerate()}
+            for old in [k for k in _clients if k[1] not in alive or k[0] != key[0]]:
+                stale = _clients.pop(old)
+                if old[0] == key[0]:
+                    stale.close()
+            client = _clients[key] = httpx.Client(
+                base_url=base_url,
+                follow_redirects=False,
+                verify=_shared_tls(),
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=4),
+                # Accounts share the client: never a cookie from one call in another.
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            )
     return client
 
 

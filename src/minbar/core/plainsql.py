@@ -1,0 +1,180 @@
+"""Reads and writes of whole rows without the ORM's per-call query compilation.
+
+For the few paths that run hundreds of times a second (the sandbox network's
+publishing requests, the dispatcher's claims): building a QuerySet, its ``Q``
+objects and compiling its SQL cost several times what SQLite spends running
+the statement. Here the SQL is built once per model, column set and database,
+values are prepared by each field exactly as the ORM prepares them
+(``get_db_prep_save``), and rows read back go through the same converters the
+ORM applies (``from_db_value`` and the backend's), so a model instance made
+here is the one ``QuerySet`` would have made.
+
+``where`` clauses are written by the caller with ``%s`` placeholders and the
+model's column names; values are always bound, never formatted in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence, Sized
+from functools import cache
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field, Model
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None  # concrete fields have one
+    return field.column
+
+
+def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field[Any, Any]]:
+    meta = model._meta
+    if names is None:
+        return list(meta.concrete_fields)
+    return [meta.get_field(name) for name in names]  # type: ignore[misc]
+
+
+@cache
+def _select(
+    model: type[Model], names: tuple[str, ...] | None, alias: str
+) -> tuple[str, list[str], list[tuple[int, list[Converter], Any]]]:
+    """The SELECT list, the attribute names, and the converters per column."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = _fields(model, names)
+    table = model._meta.db_table
+    converters: list[tuple[int, list[Converter], Any]] = []
+    for index, field in enumerate(fields):
+        column = field.get_col(table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((index, found, column))
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    sql = f"SELECT {columns} FROM {quote(table)}"  # noqa: S608 - names from the model
+    return sql, [f.attname for f in fields], converters
+
+
+def _convert(
+    rows: Iterable[Sequence[Any]],
+    converters: list[tuple[int, list[Converter], Any]],
+    alias: str,
+) -> list[list[Any]]:
+    connection = connections[alias]
+    out = []
+    for row in rows:
+        values = list(row)
+        for index, chain, column in converters:
+            value = values[index]
+            for convert in chain:
+                value = convert(value, column, connection)
+            values[index] = value
+        out.append(values)
+    return out
+
+
+def select(
+    model: type[Model],
+    where: str,
+    params: Sequence[Any],
+    *,
+    fields: Sequence[str] | None = None,
+    for_update: bool = False,
+    using: str = "default",
+) -> list[list[Any]]:
+    """Rows of ``fields`` (attribute names; every concrete field by default), converted.
+
+    ``for_update`` locks the rows where the database can (PostgreSQL, MariaDB);
+    on SQLite the caller's write transaction already runs alone.
+    """
+    sql, _names, converters = _select(model, tuple(fields) if fields else None, using)
+    connection = connections[using]
+    lock = " FOR UPDATE" if for_update and connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} WHERE {where}{lock}", list(params))
+        return _convert(cursor.fetchall(), converters, using)
+
+
+def instances[M: Model](
+    model: type[M], where: str, params: Sequence[Any], *, using: str = "default"
+) -> list[M]:
+    """Model instances for the rows matching ``where``, as a QuerySet would make them."""
+    sql, names, converters = _select(model, None, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"{sql} WHERE {where}", list(params))
+        rows = _convert(cursor.fetchall(), converters, using)
+    return [model.from_db(using, names, row) for row in rows]
+
+
+@cache
+def _insert(model: type[Model], alias: str) -> tuple[str, list[Field[Any, Any]], bool]:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    returning = bool(connection.features.can_return_columns_from_insert)
+    sql = "INSERT INTO {} ({}) VALUES ({}){}".format(  # noqa: S608 - names from the model
+        quote(meta.db_table),
+        ", ".join(quote(_column(f)) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        f" RETURNING {quote(_column(meta.pk))}" if returning else "",
+    )
+    return sql, fields, returning
+
+
+def insert(instance: Model, *, using: str = "default") -> None:
+    """INSERT ``instance`` (an auto primary key) and set its pk, as ``save()`` would.
+
+    Field defaults and ``pre_save`` (``auto_now``) apply; signals do not fire
+    (no model written this way has receivers).
+    """
+    model = type(instance)
+    sql, fields, returning = _insert(model, using)
+    connection = connections[using]
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if returning:
+            pk = cursor.fetchone()[0]
+        else:
+            pk = connection.ops.last_insert_id(
+                cursor, model._meta.db_table, _column(model._meta.pk)
+            )
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = using
+
+
+@cache
+def _update(model: type[Model], names: tuple[str, ...], alias: str) -> tuple[str, list[Any]]:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    meta = model._meta
+    fields = _fields(model, names)
+    sets = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(_column(meta.pk))} = %s"  # noqa: S608
+    return sql, fields
+
+
+def update(instance: Model, fields: Sequence[str], *, using: str = "default") -> int:
+    """UPDATE ``fields`` of ``instance``'s row from its attributes; the rows changed."""
+    sql, model_fields = _update(type(instance), tuple(fields), using)
+    connection = connections[using]
+    values = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in model_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, instance.pk])
+        return int(cursor.rowcount)
+
+
+def param(model: type[Model], name: str, value: Any, *, using: str = "default") -> Any:
+    """``value`` as a bound parameter compared with ``name``'s column (a datetime on SQLite)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.get_db_prep_value(value, connections[using], prepared=False)
+
+
+def placeholders(values: Sized) -> str:
+    """``%s, %s, …`` for an ``IN (…)`` of ``values``."""
+    return ", ".join(["%s"] * len(values))
