@@ -15,6 +15,12 @@ the same whatever its size (a dozen queries, two transactions), so larger
 batches are less CPU per post: a claim per half pool cost 12 % more of
 Minbar's CPU per post in bench/publishing.py's burst.
 
+A pass that claims a pool's worth at once — a backlog, such as a burst due at
+one instant — asks the queue for one more pass (:func:`_ask_for_help`), once: an
+idle queue worker, in this process or another, joins in with its own threads,
+and asks in turn while the backlog lasts. Without it a burst went out through
+one pass's threads while the other workers waited for the next minute.
+
 Connectors are made once per channel per pass (the credentials are decrypted
 once, and the sandbox connector keeps its HTTP connections alive).
 
@@ -148,6 +154,22 @@ def _inline(run: Any, connectors: Connectors) -> int:
             run.busy.pop(target.channel_id, None)
 
 
+def _ask_for_help() -> bool:
+    """Enqueue one more dispatcher pass, for a free queue worker; True once asked."""
+    from huey.contrib.djhuey import HUEY
+
+    from minbar.publishing.tasks import dispatch_soon
+
+    if HUEY.immediate:
+        return True  # tests and debugging: it would run here, inside this pass
+    try:
+        dispatch_soon()
+    except Exception:
+        # The queue being down only means no help: this pass carries on alone.
+        logger.warning("could not enqueue a helping dispatcher pass", exc_info=True)
+    return True
+
+
 def run_pass(worker: str, threads: int) -> int:
     """Claim and publish until nothing is claimable; returns how many targets were handled."""
     from minbar.publishing.dispatcher import _Pass
@@ -162,7 +184,7 @@ def run_pass(worker: str, threads: int) -> int:
     depth, low = 2 * threads, threads
     publishers = Publishers(threads, worker, connectors)
     on_the_way: Counter[int] = Counter()
-    handled, stopping = 0, False
+    handled, stopping, asked = 0, False, False
     try:
         while True:
             room = depth - publishers.outstanding
@@ -177,6 +199,8 @@ def run_pass(worker: str, threads: int) -> int:
                     on_the_way[target.channel_id] += 1
                     publishers.submit(target)
                 handled += len(batch)
+                if not asked and len(batch) >= threads:
+                    asked = _ask_for_help()
             if publishers.outstanding == 0:
                 return handled
             for target, ok in publishers.finished():

@@ -209,6 +209,11 @@ settings.MINBAR_PUBLISH_CHANNEL_CONCURRENCY = 2
 limits.capabilities_of = t.unlimited
 network = t._SlowNetwork()
 dispatcher._connector = network.for_channel
+from huey.contrib.djhuey import HUEY
+from minbar.publishing import tasks
+HUEY.immediate = False
+asked = []
+tasks.dispatch_soon = lambda: asked.append(1)
 channels = t._channels(world, 4)
 targets = [x for channel in channels for x in t._schedule(world, channel, 6)]
 handled = dispatcher.dispatch_due(threads=6)
@@ -219,6 +224,7 @@ print(json.dumps({
     "most_at_once": list(network.most_at_once.values()),
     "targets": sorted(set(Target.objects.values_list("state", flat=True))),
     "posts": sorted(set(Post.objects.values_list("state", flat=True))),
+    "asked": len(asked),
 }))
 """
 
@@ -243,20 +249,63 @@ def test_a_threaded_pass_publishes_every_target_once_within_the_cap(
         assert max(result["most_at_once"]) == 2
         assert result["targets"] == [TargetState.PUBLISHED]
         assert result["posts"] == [PostState.PUBLISHED]
+        assert result["asked"] == 1  # a pool's worth at once: one more pass asked for, once
         return
     settings.MINBAR_LATE_CUTOFF_MINUTES = None
     settings.MINBAR_PUBLISH_CHANNEL_CONCURRENCY = 2
     _rules(monkeypatch)
     network = _SlowNetwork()
     monkeypatch.setattr(dispatcher, "_connector", network.for_channel)
+    asked = _count_help_asked(monkeypatch)
     channels = _channels(world, 4)
     targets = [t for channel in channels for t in _schedule(world, channel, 6)]
     assert dispatcher.dispatch_due(threads=6) == len(targets)
+    assert asked == [1]  # a pool's worth at once: one more pass asked for, once
     assert sorted(network.keys) == sorted(str(t.idempotency_key) for t in targets)
     assert all(n <= 2 for n in network.most_at_once.values())
     assert max(network.most_at_once.values()) == 2  # and the threads did overlap
     assert set(Target.objects.values_list("state", flat=True)) == {TargetState.PUBLISHED}
     assert set(Post.objects.values_list("state", flat=True)) == {PostState.PUBLISHED}
+
+
+def _count_help_asked(monkeypatch: Any) -> list[int]:
+    from huey.contrib.djhuey import HUEY
+
+    from minbar.publishing import tasks
+
+    asked: list[int] = []
+    monkeypatch.setattr(HUEY, "immediate", False)
+    monkeypatch.setattr(tasks, "dispatch_soon", lambda: asked.append(1))
+    return asked
+
+
+def test_a_pass_asks_the_queue_for_help_and_carries_on_when_it_is_down(monkeypatch, caplog):
+    from minbar.publishing import pipeline
+
+    asked = _count_help_asked(monkeypatch)
+    assert pipeline._ask_for_help() is True
+    assert asked == [1]
+
+    def down() -> None:
+        raise ConnectionError("queue down")
+
+    from minbar.publishing import tasks
+
+    monkeypatch.setattr(tasks, "dispatch_soon", down)
+    assert pipeline._ask_for_help() is True
+    assert "could not enqueue a helping dispatcher pass" in caplog.text
+
+
+def test_a_pass_never_asks_for_help_when_the_queue_runs_tasks_at_once(monkeypatch):
+    from huey.contrib.djhuey import HUEY
+
+    from minbar.publishing import pipeline, tasks
+
+    asked: list[int] = []
+    monkeypatch.setattr(HUEY, "immediate", True)
+    monkeypatch.setattr(tasks, "dispatch_soon", lambda: asked.append(1))
+    assert pipeline._ask_for_help() is True
+    assert asked == []  # it would run inside the pass that asked
 
 
 def _threaded_pass_on_a_sqlite_file(tmp_path: Any) -> dict[str, Any]:
