@@ -37,6 +37,15 @@ def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field[Any, 
     return [meta.get_field(name) for name in names]  # type: ignore[misc]
 
 
+def _lock_clause(using: str, *, for_update: bool, skip_locked: bool) -> str:
+    features = connections[using].features
+    if not (for_update or skip_locked) or not features.has_select_for_update:
+        return ""
+    if skip_locked and features.has_select_for_update_skip_locked:
+        return " FOR UPDATE SKIP LOCKED"
+    return " FOR UPDATE"
+
+
 @cache
 def _select(
     model: type[Model], names: tuple[str, ...] | None, alias: str
@@ -90,22 +99,35 @@ def select(
     on SQLite the caller's write transaction already runs alone.
     """
     sql, _names, converters = _select(model, tuple(fields) if fields else None, using)
-    connection = connections[using]
-    lock = " FOR UPDATE" if for_update and connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
+    lock = _lock_clause(using, for_update=for_update, skip_locked=False)
+    with connections[using].cursor() as cursor:
         cursor.execute(f"{sql} WHERE {where}{lock}", list(params))
         return _convert(cursor.fetchall(), converters, using)
 
 
 def instances[M: Model](
-    model: type[M], where: str, params: Sequence[Any], *, using: str = "default"
+    model: type[M],
+    where: str,
+    params: Sequence[Any],
+    *,
+    defer: Sequence[str] = (),
+    skip_locked: bool = False,
+    using: str = "default",
 ) -> list[M]:
-    """Model instances for the rows matching ``where``, as a QuerySet would make them."""
-    sql, names, converters = _select(model, None, using)
+    """Model instances for the rows matching ``where``, as a QuerySet would make them.
+
+    ``defer``: fields left unread (read on first use, as ``QuerySet.defer``).
+    ``skip_locked``: ``FOR UPDATE SKIP LOCKED`` where the database has it.
+    """
+    names = None
+    if defer:
+        names = tuple(f.attname for f in model._meta.concrete_fields if f.attname not in defer)
+    sql, attnames, converters = _select(model, names, using)
+    lock = _lock_clause(using, for_update=False, skip_locked=skip_locked)
     with connections[using].cursor() as cursor:
-        cursor.execute(f"{sql} WHERE {where}", list(params))
+        cursor.execute(f"{sql} WHERE {where}{lock}", list(params))
         rows = _convert(cursor.fetchall(), converters, using)
-    return [model.from_db(using, names, row) for row in rows]
+    return [model.from_db(using, attnames, row) for row in rows]
 
 
 @cache
@@ -145,6 +167,27 @@ def insert(instance: Model, *, using: str = "default") -> None:
     instance.pk = pk
     instance._state.adding = False
     instance._state.db = using
+
+
+def insert_many(instances: Sequence[Model], *, using: str = "default") -> None:
+    """INSERT rows of one model in one prepared statement; their pks are not read back."""
+    if not instances:
+        return
+    sql, fields, returning = _insert(type(instances[0]), using)
+    if returning:
+        sql = sql[: sql.rindex(" RETURNING ")]
+    connection = connections[using]
+    rows = [
+        [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+        for instance in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def table(model: type[Model], *, using: str = "default") -> str:
+    """The model's table name, quoted for hand-written SQL."""
+    return connections[using].ops.quote_name(model._meta.db_table)
 
 
 @cache
