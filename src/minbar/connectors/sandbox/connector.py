@@ -228,64 +228,74 @@ def _shared_tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-_clients: dict[tuple[int, int, str], httpx.Client] = {}
-_clients_lock = threading.Lock()
+_idle: dict[tuple[int, str], list[httpx.Client]] = {}
+_idle_lock = threading.Lock()
+KEPT_IDLE = 64  # idle clients kept per sandbox address: more than any pass's threads
 
 
-def _shared_client(base_url: str) -> httpx.Client:
-    """One keep-alive client per sandbox address, process and thread, shared by connectors.
+def _new_client(base_url: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url,
+        follow_redirects=False,
+        verify=_shared_tls(),
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=2),
+        # Accounts share clients: never a cookie from one call in another.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+    )
 
-    A new connection per call costs a TCP handshake and the server's
-    connection set-up on both sides, for every post. One client per thread
-    rather than one for all: httpx's pool looks through every connection it
-    holds for each request, so thirty-two publishing threads sharing one pool
-    spent more CPU finding a free connection than sending the post
-    (bench/publishing.py). Keyed by process id too, so a forked process never
-    shares a parent's sockets; the clients of threads that have ended are
-    closed when the next one is made.
+
+def _borrow(base_url: str) -> httpx.Client:
+    """An idle keep-alive client for ``base_url``, made if there is none; give it back after.
+
+    A new connection per call costs a TCP handshake and the server's connection
+    set-up on both sides, for every post, so calls reuse kept-alive clients. Each
+    call borrows a client of its own rather than all sharing one: httpx's pool
+    looks through every connection it holds for each request, so thirty-two
+    publishing threads sharing one pool spent more CPU finding a free connection
+    than sending the post (bench/publishing.py). Idle clients outlive a
+    dispatcher pass's threads, so the next pass starts on open connections. Keyed
+    by process id too, so a forked process never uses a parent's sockets.
     """
-    key = (os.getpid(), threading.get_ident(), base_url)
-    client = _clients.get(key)
-    if client is None:
-        with _clients_lock:
-            alive = {thread.ident for thread in threading.enumerate()}
-            for old in [k for k in _clients if k[1] not in alive or k[0] != key[0]]:
-                stale = _clients.pop(old)
-                if old[0] == key[0]:
-                    stale.close()
-            client = _clients[key] = httpx.Client(
-                base_url=base_url,
-                follow_redirects=False,
-                verify=_shared_tls(),
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=4),
-                # Accounts share the client: never a cookie from one call in another.
-                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            )
-    return client
+    with _idle_lock:
+        idle = _idle.get((os.getpid(), base_url))
+        if idle:
+            return idle.pop()
+    return _new_client(base_url)
+
+
+def _give_back(base_url: str, client: httpx.Client) -> None:
+    with _idle_lock:
+        idle = _idle.setdefault((os.getpid(), base_url), [])
+        if len(idle) < KEPT_IDLE:
+            idle.append(client)
+            return
+    client.close()
 
 
 class _Session:
-    """One connector's calls over a client: its own headers and timeout.
+    """One connector's calls: its own headers and timeout, over kept-alive clients.
 
-    A shared client stays open for the next call; a client of its own (a test's
-    transport) is closed when the calls are done.
+    Without a client of its own, each call borrows an idle shared client for
+    ``base_url`` (:func:`_borrow`); a client of its own (a test's transport) is
+    closed when the calls are done.
     """
 
     def __init__(
         self,
-        client: httpx.Client,
+        client: httpx.Client | None,
         headers: dict[str, str],
         timeout: httpx.Timeout,
         *,
-        owned: bool,
+        base_url: str = "",
     ) -> None:
-        self._client, self._headers, self._timeout, self._owned = client, headers, timeout, owned
+        self._client, self._headers, self._timeout = client, headers, timeout
+        self._base_url = base_url
 
     def __enter__(self) -> _Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._owned:
+        if self._client is not None:
             self._client.close()
 
     def request(
@@ -296,7 +306,24 @@ class _Session:
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> httpx.Response:
-        return self._client.request(
+        if self._client is not None:
+            return self._send(self._client, method, path, json, params)
+        client = _borrow(self._base_url)
+        try:
+            return self._send(client, method, path, json, params)
+        finally:
+            # The answer is read in full: the connection is free for the next call.
+            _give_back(self._base_url, client)
+
+    def _send(
+        self,
+        client: httpx.Client,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None,
+        params: dict[str, str] | None,
+    ) -> httpx.Response:
+        return client.request(
             method, path, json=json, params=params, headers=self._headers, timeout=self._timeout
         )
 
@@ -372,14 +399,14 @@ class SandboxConnector(Connector):
         timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
         factory = type(self).default_transport
         if self._transport is None and factory is None:
-            return _Session(_shared_client(self._api_url()), headers, timeout, owned=False)
+            return _Session(None, headers, timeout, base_url=self._api_url())
         client = httpx.Client(
             base_url=self._api_url(),
             follow_redirects=False,
             verify=_shared_tls(),
             transport=self._transport or (factory() if factory else None),
         )
-        return _Session(client, headers, timeout, owned=True)
+        return _Session(client, headers, timeout)
 
     def _call(
         self,

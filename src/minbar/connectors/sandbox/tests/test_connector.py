@@ -248,3 +248,22 @@ def test_only_the_configured_sandbox_address_skips_the_outbound_guard(connector,
         elsewhere.verify()
     settings.MINBAR_SANDBOX_URL = "http://10.1.2.3:8000"
     assert elsewhere._api_url() == "http://10.1.2.3:8000/sandbox/api/v1"
+
+
+def test_calls_reuse_idle_clients_and_calls_at_once_each_borrow_their_own(monkeypatch):
+    """Kept-alive connections outlive a call, but two calls never share one client's pool."""
+    from minbar.connectors.sandbox import connector as module
+
+    base = "http://127.0.0.1:9/sandbox/api/v1"  # never called: clients are only made
+    monkeypatch.setattr(module, "_idle", {})
+    first, second = module._borrow(base), module._borrow(base)
+    assert first is not second  # both in use at once
+    module._give_back(base, first)
+    module._give_back(base, second)
+    assert module._borrow(base) is second  # the last given back, its connection warmest
+    assert module._borrow(base) is first
+    monkeypatch.setattr(module, "KEPT_IDLE", 1)
+    module._give_back(base, first)
+    module._give_back(base, second)  # one idle client is enough: this one is closed
+    assert second.is_closed and not first.is_closed
+    first.close()
