@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 
 from minbar.channels.models import Channel
 from minbar.connectors.types import Credentials
@@ -20,7 +21,7 @@ def _account() -> SandboxAccount:
     return actions.create_account(flavour="x", name="Plain", audience_size=30, speed=0).account
 
 
-def _field_values(instance: object, model: type) -> dict[str, object]:
+def _field_values(instance: Model, model: type[Model]) -> dict[str, object]:
     return {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields}
 
 
