@@ -126,6 +126,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SERVERS = ("postgres", "redis-server")
+
+
+def servers_cpu_seconds() -> float:
+    """CPU time PostgreSQL and Redis have used so far, every process of theirs on the machine.
+
+    A PostgreSQL backend that has exited is counted in its parent's children time
+    (cutime, cstime), so the sum does not drop when connections close.
+    """
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.partition("(")[2] in SERVERS:
+            fields = tail.split()
+            total += sum(int(fields[n]) for n in (11, 12, 13, 14))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def child_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINBAR_")}
     env.pop("DATABASE_URL", None)
@@ -301,7 +322,7 @@ class Outcome:
     lost: int
     # CPU milliseconds per post, from scheduling to the last post out (bursts only):
     # the sandbox server, Minbar's processes, this benchmark.
-    cpu: tuple[float, float, float] | None = None
+    cpu: tuple[float, float, float, float] | None = None
     load: float = 0.0  # the 1-minute load average when the burst had drained
 
     @property
@@ -393,9 +414,9 @@ def burst(
 ) -> Outcome:
     targets = network.channels(workspace, channels)
 
-    def used() -> tuple[float, float, float]:
+    def used() -> tuple[float, float, float, float]:
         mine = sum(cpu_seconds(p.pid) for p in minbar.procs) if minbar is not None else 0.0
-        return cpu_seconds(network.proc.pid), mine, time.process_time()
+        return cpu_seconds(network.proc.pid), mine, time.process_time(), servers_cpu_seconds()
 
     start = used()
     end = start
@@ -412,8 +433,8 @@ def burst(
         during(ids)
     outcome = collect(network, ids, targets, timeout=1800, drained=drained)
     if minbar is not None and during is None:
-        a, b, c = (1000 * (e - s) / posts for s, e in zip(start, end, strict=True))
-        outcome.cpu, outcome.load = (a, b, c), load
+        a, b, c, d = (1000 * (e - s) / posts for s, e in zip(start, end, strict=True))
+        outcome.cpu, outcome.load = (a, b, c, d), load
     return outcome
 
 
@@ -515,10 +536,15 @@ def run_backend(args: argparse.Namespace, backend: str) -> None:
         )
         used = [o.cpu for o in outcomes if o.cpu is not None]
         if used:
-            sandbox, mine, bench = (statistics.median(u[n] for u in used) for n in range(3))
+            sandbox, mine, bench, servers = (
+                statistics.median(u[n] for u in used) for n in range(4)
+            )
+            # PostgreSQL and Redis: machine-wide, so only meaningful in the distributed
+            # layout (the embedded one uses neither).
+            shared = f", PostgreSQL + Redis {servers:.2f} ms" if backend != "sqlite" else ""
             print(
-                f"{'':<4}CPU per post: sandbox server {sandbox:.2f} ms, Minbar {mine:.2f} ms, "
-                f"this benchmark {bench:.2f} ms; load average "
+                f"{'':<4}CPU per post: sandbox server {sandbox:.2f} ms, Minbar {mine:.2f} ms"
+                f"{shared}, this benchmark {bench:.2f} ms; load average "
                 f"{', '.join(f'{o.load:.1f}' for o in outcomes)}"
             )
     if steady_out is not None:
