@@ -36,7 +36,10 @@ from minbar.publishing.tests.test_dispatcher_helpers import ROOT, clean_env, sto
 
 CHANNELS, PER_CHANNEL, LIMIT, WORKERS = 3, 15, 6, 4
 RULE = RateLimitRule("publish", LIMIT, 3600)
-PUBLISH_SECONDS = 0.02
+# Between two claims of one worker: long enough that the others, waiting in SQLite's
+# busy handler (it sleeps up to 100 ms between looks), get the lock in between —
+# a batch claim takes a few milliseconds, so with 20 ms one worker could take all.
+PUBLISH_SECONDS = 0.12
 
 
 def _limited(channel: Channel):
