@@ -130,6 +130,17 @@ def instances[M: Model](
     return [model.from_db(using, attnames, row) for row in rows]
 
 
+def by_id[M: Model](
+    model: type[M], ids: Iterable[int], *, defer: Sequence[str] = (), using: str = "default"
+) -> dict[int, M]:
+    """The instances with these primary keys, by pk (as ``QuerySet.in_bulk``)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    found = instances(model, f"id IN ({placeholders(wanted)})", wanted, defer=defer, using=using)
+    return {item.pk: item for item in found}
+
+
 @cache
 def _insert(model: type[Model], alias: str) -> tuple[str, list[Field[Any, Any]], bool]:
     connection = connections[alias]

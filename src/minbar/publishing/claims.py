@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Model, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from minbar.channels.models import Channel, Health
@@ -334,21 +334,15 @@ def _due_rows(moment: datetime, skip: set[int], want: int) -> list[Target]:
     )
     if not targets:
         return []
-    posts = _by_id(Post, {t.post_id for t in targets})
-    channels = _by_id(Channel, {t.channel_id for t in targets}, defer=("credentials_blob",))
-    workspaces = _by_id(Workspace, {c.workspace_id for c in channels.values()})
+    posts = plainsql.by_id(Post, {t.post_id for t in targets})
+    channels = plainsql.by_id(Channel, {t.channel_id for t in targets}, defer=("credentials_blob",))
+    workspaces = plainsql.by_id(Workspace, {c.workspace_id for c in channels.values()})
     for channel in channels.values():
         channel.workspace = workspaces[channel.workspace_id]
     for target in targets:
         target.post = posts[target.post_id]
         target.channel = channels[target.channel_id]
     return targets
-
-
-def _by_id[M: Model](model: type[M], ids: Collection[int], **kwargs: Any) -> dict[int, M]:
-    wanted = sorted(ids)
-    found = plainsql.instances(model, f"id IN ({plainsql.placeholders(wanted)})", wanted, **kwargs)
-    return {item.pk: item for item in found}
 
 
 def claim_batch(

@@ -312,9 +312,9 @@ def _release_locked(account: SandboxAccount, now: datetime, *, save: bool = True
         ratio = max(0, real_end - real_start) / (sim - start)
         # Plain SQL: this runs on every publish, and compiling the ORM's expression
         # cost more than the update itself.
-        table = connection.ops.quote_name(SandboxEvent._meta.db_table)
         sql = (
-            f"UPDATE {table} SET occurred_ms = CAST(%s + (due_ms - %s) * %s AS BIGINT) "  # noqa: S608 - a model's table name; values are bound
+            f"UPDATE {plainsql.table(SandboxEvent)} "  # noqa: S608 - a model's table; values bound
+            "SET occurred_ms = CAST(%s + (due_ms - %s) * %s AS BIGINT) "
             "WHERE account_id = %s AND due_ms > %s AND due_ms <= %s"
         )
         with connection.cursor() as cursor:
@@ -655,13 +655,7 @@ class _GroupReads:
     @classmethod
     def load(cls, hints: list[PublishHint]) -> _GroupReads:
         # Plain SQL: once per group, and compiling four QuerySets cost more than running them.
-        ids = sorted({hint.account_id for hint in hints})
-        accounts = {
-            a.pk: a
-            for a in plainsql.instances(
-                SandboxAccount, f"id IN ({plainsql.placeholders(ids)})", ids
-            )
-        }
+        accounts = plainsql.by_id(SandboxAccount, (hint.account_id for hint in hints))
         keys_read = {(h.account_id, h.key) for h in hints if h.key and h.account_id in accounts}
         by_key: dict[tuple[int, str], SandboxPost] = {}
         if keys_read:
