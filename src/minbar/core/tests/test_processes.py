@@ -90,6 +90,17 @@ def _wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"server did not become healthy:\n{log.read_text()}")
 
 
+def _wait_for_line(text: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"process exited early:\n{log.read_text()}")
+        if text in log.read_text():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{text!r} never appeared:\n{log.read_text()}")
+
+
 def test_serve_runs_web_and_embedded_worker_and_stops_cleanly(tmp_path):
     port = _free_port()
     env = _env(MINBAR_DATA_DIR=str(tmp_path), MINBAR_PORT=str(port))
@@ -154,16 +165,19 @@ def test_scale_out_web_and_two_workers_share_postgres_and_redis(
             status, body = _get(f"http://127.0.0.1:{port}/readyz")
             assert status == 200, body
             with (
-                running(["worker"], env, tmp_path / "w1.log"),
-                running(["worker", "--no-periodic"], env, tmp_path / "w2.log"),
+                running(["worker"], env, tmp_path / "w1.log") as w1,
+                running(["worker", "--no-periodic"], env, tmp_path / "w2.log") as w2,
             ):
+                # Both workers up before any task is queued, so a slow start cannot leave
+                # one of them untested.
+                _wait_for_line("Minbar worker on queue redis://", w1, tmp_path / "w1.log")
+                _wait_for_line("Minbar worker on queue redis://", w2, tmp_path / "w2.log")
                 queue = _producer(PriorityRedisHuey(name, url=redis_url))
                 tasks = [purge_security_rows.s() for _ in range(8)]
                 for task in tasks:
                     queue.enqueue(task)
                 results = [queue.result(t.id, blocking=True, timeout=60) for t in tasks]
                 assert results == [{"login_attempts": 0, "invitations": 0}] * 8
-        assert "queue redis://" in (tmp_path / "w1.log").read_text()
     finally:
         with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

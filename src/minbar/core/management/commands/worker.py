@@ -30,5 +30,8 @@ class Command(BaseCommand):
             f"Minbar worker on queue {describe_queue(settings.MINBAR_QUEUE_URL)} "
             f"with {options['workers']} threads. Ctrl-C to stop."
         )
+        # Under a supervisor stdout is a pipe or file: without a flush the banner waits in
+        # the buffer, and a worker stopped early would leave no line saying it ever started.
+        self.stdout.flush()
         consumer = HUEY.create_consumer(**config.values)
         consumer.run()
