@@ -180,20 +180,46 @@ def insert(instance: Model, *, using: str = "default") -> None:
     instance._state.db = using
 
 
+# Bound values per statement: SQLite's default limit is 32,766, PostgreSQL's 65,535.
+MAX_PARAMS = 30_000
+
+
 def insert_many(instances: Sequence[Model], *, using: str = "default") -> None:
-    """INSERT rows of one model in one prepared statement; their pks are not read back."""
+    """INSERT rows of one model, one multi-row statement per 30,000 values.
+
+    Their pks are set where the database returns them from a multi-row insert
+    (PostgreSQL, SQLite 3.35+, as ``bulk_create``). One statement instead of one
+    per row: a database parses and plans each statement it is sent, and
+    ``executemany`` sends one per row.
+    """
     if not instances:
         return
-    sql, fields, returning = _insert(type(instances[0]), using)
-    if returning:
-        sql = sql[: sql.rindex(" RETURNING ")]
+    model = type(instances[0])
+    sql, fields, _returning = _insert(model, using)
     connection = connections[using]
-    rows = [
-        [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-        for instance in instances
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    returning = bool(connection.features.can_return_rows_from_bulk_insert)
+    head = sql[: sql.index(" VALUES ")]
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk_column = connection.ops.quote_name(_column(model._meta.pk))
+    per_statement = max(1, MAX_PARAMS // max(1, len(fields)))
+    for start in range(0, len(instances), per_statement):
+        chunk = instances[start : start + per_statement]
+        values = [
+            f.get_db_prep_save(f.pre_save(instance, True), connection)
+            for instance in chunk
+            for f in fields
+        ]
+        statement = f"{head} VALUES {', '.join([row_sql] * len(chunk))}"
+        if returning:
+            statement += f" RETURNING {pk_column}"
+        with connection.cursor() as cursor:
+            cursor.execute(statement, values)
+            pks = [row[0] for row in cursor.fetchall()] if returning else []
+        for instance, pk in zip(chunk, pks, strict=False):
+            instance.pk = pk
+        for instance in chunk:
+            instance._state.adding = False
+            instance._state.db = using
 
 
 def table(model: type[Model], *, using: str = "default") -> str:
@@ -220,6 +246,60 @@ def update(instance: Model, fields: Sequence[str], *, using: str = "default") ->
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, instance.pk])
         return int(cursor.rowcount)
+
+
+def update_many(
+    instances: Sequence[Model], fields: Sequence[str], *, using: str = "default"
+) -> int:
+    """UPDATE ``fields`` of several rows of one model in one statement; the rows changed.
+
+    A value the rows share is set once (``col = %s``); values that differ are
+    chosen by primary key (``col = CASE id WHEN %s THEN %s … END``), cast to the
+    column's type on PostgreSQL, which would otherwise type a ``CASE`` of bare
+    literals as text.
+    """
+    if not instances:
+        return 0
+    if len(instances) == 1:
+        return update(instances[0], fields, using=using)
+    model = type(instances[0])
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    pk_column = quote(_column(model._meta.pk))
+    casts = connection.vendor == "postgresql"
+    sets: list[str] = []
+    params: list[Any] = []
+    pks = [instance.pk for instance in instances]
+    for field in _fields(model, fields):
+        values = [
+            field.get_db_prep_save(getattr(instance, field.attname), connection)
+            for instance in instances
+        ]
+        column = quote(_column(field))
+        if all(_same(value, values[0]) for value in values[1:]):
+            sets.append(f"{column} = %s")
+            params.append(values[0])
+            continue
+        cast = field.cast_db_type(connection) if casts else None
+        value_sql = f"CAST(%s AS {cast})" if cast else "%s"
+        whens = " ".join(f"WHEN %s THEN {value_sql}" for _ in values)
+        sets.append(f"{column} = CASE {pk_column} {whens} END")
+        for pk, value in zip(pks, values, strict=True):
+            params.extend((pk, value))
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 - names from the model
+        f"WHERE {pk_column} IN ({placeholders(pks)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *pks])
+        return int(cursor.rowcount)
+
+
+def _same(value: Any, other: Any) -> bool:
+    # Adapters (psycopg's Jsonb) do not compare by content; their wrapped object does.
+    return type(value) is type(other) and getattr(value, "obj", value) == getattr(
+        other, "obj", other
+    )
 
 
 def param(model: type[Model], name: str, value: Any, *, using: str = "default") -> Any:

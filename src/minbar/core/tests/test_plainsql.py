@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
 
 from minbar.channels.models import Channel
 from minbar.connectors.types import Credentials
@@ -79,10 +80,13 @@ def test_insert_sets_the_pk_applies_defaults_and_keeps_unique_constraints():
 
 def test_insert_many_writes_every_row_in_one_statement():
     account = _account()
-    plainsql.insert_many(
-        [SandboxEvent(account=account, kind=EventKind.LIKE, due_ms=n) for n in range(3)]
-    )
+    events = [SandboxEvent(account=account, kind=EventKind.LIKE, due_ms=n) for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        plainsql.insert_many(events)
+    assert len(queries) == 1
     plainsql.insert_many([])  # nothing to write is not an error
+    # Both SQLite (3.35+) and PostgreSQL return the new keys, in the rows' order.
+    assert [SandboxEvent.objects.get(pk=e.pk).due_ms for e in events] == [0, 1, 2]
     assert sorted(
         SandboxEvent.objects.filter(account=account, kind=EventKind.LIKE).values_list(
             "due_ms", flat=True
@@ -106,6 +110,38 @@ def test_deferred_fields_are_read_on_first_use(world):
     [made] = plainsql.instances(Channel, "id = %s", [channel.pk], defer=("credentials_blob",))
     assert "credentials_blob" in made.get_deferred_fields()
     assert made.get_credentials().secrets == {"access_token": "sbx_secret"}
+
+
+def test_update_many_sets_each_rows_own_values_in_one_statement():
+    first, second, third = _account(), _account(), _account()
+    untouched_name = third.name
+    moment = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    first.request_count, second.request_count = 5, 6
+    first.faults, second.faults = {"latency_ms": 1}, {"fail_next": ["ok"]}
+    first.request_window_start, second.request_window_start = moment, None
+    first.webhook_url = second.webhook_url = "https://example.test/hook"
+    first.name, second.name = "Not saved", "Not saved either"
+    with CaptureQueriesContext(connection) as queries:
+        changed = plainsql.update_many(
+            [first, second],
+            ("request_count", "faults", "request_window_start", "webhook_url"),
+        )
+    assert changed == 2 and len(queries) == 1
+    one, two = (SandboxAccount.objects.get(pk=a.pk) for a in (first, second))
+    assert (one.request_count, one.faults, one.request_window_start) == (
+        5,
+        {"latency_ms": 1},
+        moment,
+    )
+    assert (two.request_count, two.faults, two.request_window_start) == (
+        6,
+        {"fail_next": ["ok"]},
+        None,
+    )
+    assert one.webhook_url == two.webhook_url == "https://example.test/hook"
+    assert one.name == two.name == "Plain"
+    assert SandboxAccount.objects.get(pk=third.pk).name == untouched_name
+    assert plainsql.update_many([], ("name",)) == 0
 
 
 def test_placeholders_and_table_names_for_hand_written_sql():
