@@ -55,6 +55,12 @@ class Connectors:
         self._made: dict[int, Any] = {}
         self._lock = threading.Lock()
 
+    def prepare(self, targets: list[Target]) -> None:
+        """Read, in one query, the credentials of the channels without a connector yet."""
+        with self._lock:
+            new = [t.channel for t in targets if t.channel_id not in self._made]
+        claims.load_credentials(new)
+
     def get(self, channel: Channel) -> Any:
         from minbar.publishing.dispatcher import _connector
 
@@ -193,6 +199,7 @@ def run_pass(worker: str, threads: int) -> int:
                 try:
                     full = [pk for pk, n in on_the_way.items() if n >= cap]
                     batch = claims.claim_batch(run, room, notices, skip_channels=full)
+                    connectors.prepare(batch)
                 finally:
                     _tell(notices)
                 for target in batch:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import httpx
 from django.db import transaction
 
+from minbar.connectors.http import shared_tls_context
 from minbar.connectors.webhooks import hub_signature
 from minbar.core.errors import InvalidInput
 from minbar.sandbox import queries
@@ -40,7 +41,9 @@ BATCH = 100
 
 def _client() -> httpx.Client:
     return httpx.Client(
-        timeout=TIMEOUT, transport=transport_factory() if transport_factory else None
+        timeout=TIMEOUT,
+        transport=transport_factory() if transport_factory else None,
+        verify=shared_tls_context(),
     )
 
 

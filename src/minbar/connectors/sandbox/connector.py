@@ -17,7 +17,6 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from functools import cache
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -35,6 +34,7 @@ from minbar.connectors.http import (
     check_outbound_url,
     error_for_response,
     error_for_transport,
+    shared_tls_context,
 )
 from minbar.connectors.types import (
     AccountInfo,
@@ -221,11 +221,10 @@ def _reason(response: httpx.Response) -> str:
     return ""
 
 
-@cache
 def _shared_tls() -> ssl.SSLContext:
-    # Building a TLS context costs ~50 ms of CPU; a client per call would pay it
-    # on every publish (bench/publishing.py measured 1.4x more posts/s shared).
-    return ssl.create_default_context()
+    # A client per call would build TLS settings on every publish (about 50 ms of
+    # CPU; bench/publishing.py measured 1.4x more posts/s shared).
+    return shared_tls_context()
 
 
 _idle: dict[tuple[int, str], list[httpx.Client]] = {}

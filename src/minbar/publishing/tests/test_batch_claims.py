@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from minbar.channels.models import Channel
 from minbar.connectors.sandbox import capabilities_for
-from minbar.connectors.types import PublishResult, RateLimitRule
-from minbar.publishing import claims, dispatcher, limits
+from minbar.connectors.types import Credentials, PublishResult, RateLimitRule
+from minbar.publishing import claims, dispatcher, limits, pipeline
 from minbar.publishing.models import Post, PostEvent, PostState, Target, TargetState
 
 
@@ -74,6 +75,49 @@ def test_a_batch_claims_the_earliest_target_of_each_channel(world, settings, mon
     # The second of each channel waits for the first to be out (cap 1).
     assert claims.claim_batch(dispatcher._Pass(worker="w2"), 10, []) == []
     assert Target.objects.filter(state=TargetState.SCHEDULED).count() == 3
+
+
+def test_a_batch_reads_its_channels_credentials_in_one_query(world, settings):
+    settings.MINBAR_LATE_CUTOFF_MINUTES = None
+    channels = _channels(world, 4)
+    for channel in channels:
+        channel.set_credentials(Credentials(secrets={"token": f"token-{channel.pk}"}))
+        channel.save()
+        _schedule(world, channel, 1)
+    run = dispatcher._Pass(worker="w1")
+    with CaptureQueriesContext(connection) as queries:
+        batch = claims.claim_batch(run, 10, [])
+    reads = [q["sql"] for q in queries if "credentials_blob" in q["sql"]]
+    assert len(batch) == 4 and len(reads) == 1
+    # The limits were read from each account's connector, with its own token.
+    assert set(run.rules) == {c.pk for c in channels}
+    assert {t.channel.get_credentials().secrets["token"] for t in batch} == {
+        f"token-{c.pk}" for c in channels
+    }
+    # Connectors made later in the pass need no query of their own.
+    connectors = pipeline.Connectors()
+    with CaptureQueriesContext(connection) as queries:
+        connectors.prepare(batch)
+        for target in batch:
+            connectors.get(target.channel)
+    assert len(queries) == 0
+
+
+def test_a_pass_reads_credentials_once_for_the_channels_it_has_no_connector_for(world):
+    for channel in _channels(world, 3):
+        _schedule(world, channel, 1)
+    fresh = list(
+        Target.objects.select_related("channel").defer("channel__credentials_blob").order_by("pk")
+    )
+    connectors = pipeline.Connectors()
+    connectors.get(fresh[0].channel)  # made already: its credentials are not read again
+    later = Channel.objects.defer("credentials_blob").get(pk=fresh[0].channel_id)
+    fresh[0].channel = later
+    with CaptureQueriesContext(connection) as queries:
+        connectors.prepare(fresh)
+    assert len(queries) == 1
+    assert "credentials_blob" not in later.__dict__
+    assert all("credentials_blob" in t.channel.__dict__ for t in fresh[1:])
 
 
 def test_a_batch_takes_no_more_than_it_is_asked_for(world, settings, monkeypatch):
