@@ -885,8 +885,15 @@ def _refresh_post_states(post_ids: set[int], old_states: dict[int, str]) -> None
         new = _aggregate_state(states.get(post_id, []))
         if new is not None and new != old_states.get(post_id):
             changes.setdefault(new, []).append(post_id)
-    for new, changed in changes.items():
-        Post.objects.filter(pk__in=changed).update(state=new)
+    if not changes:
+        return
+    with connection.cursor() as cursor:
+        for new, changed in changes.items():
+            cursor.execute(
+                f"UPDATE {plainsql.table(Post)} SET state = %s "  # noqa: S608 - a model's table; values bound
+                f"WHERE id IN ({plainsql.placeholders(changed)})",
+                [str(new), *changed],
+            )
 
 
 def _record_published(target: Target, worker: str, result: PublishResult) -> None:
