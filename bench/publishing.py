@@ -491,8 +491,8 @@ def run_backend(args: argparse.Namespace, backend: str) -> None:
                 print(f"  {label}: run {n + 1}: {outcome.seconds:.2f} s", flush=True)
         finally:
             minbar.close()
-        minbar = Minbar(backend, processes, 2, args.threads)
-        label = f"{processes} x 2 workers x {args.threads} threads"
+        minbar = Minbar(backend, processes, args.queue_workers, args.threads)
+        label = f"{processes} x {args.queue_workers} workers x {args.threads} threads"
         try:
             burst(network, workspace, 100, 50)  # warm-up
             for n in range(args.runs):
@@ -614,6 +614,12 @@ def main() -> None:
     parser.add_argument("--base-channels", type=int, default=10, help="baseline channels (10)")
     parser.add_argument("--runs", type=int, default=3, help="bursts per layout, after a warm-up")
     parser.add_argument("--threads", type=int, default=16, help="MINBAR_PUBLISH_THREADS (16)")
+    parser.add_argument(
+        "--queue-workers",
+        type=int,
+        default=2,
+        help="queue worker threads per Minbar process in the bursts (2; `minbar worker --workers`)",
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="steady posts per second (20)")
     parser.add_argument("--seconds", type=float, default=30, help="steady phase length (30)")
     parser.add_argument("--steady-channels", type=int, default=100, help="steady channels (100)")
