@@ -300,11 +300,12 @@ class Minbar:
         wait_until(lambda: ready in log.read_text(), 90, "Minbar to start")
 
     def kill_one(self) -> None:
-        """SIGKILL the first live process; embedded Minbar is started again at once."""
+        """SIGKILL the first live process; the only one (embedded Minbar, or a single
+        worker) is started again at once, as a service manager would."""
         victim = next(p for p in self.procs if p.poll() is None)
         victim.kill()
         victim.wait()
-        if self.backend == "sqlite":
+        if self.backend == "sqlite" or all(p.poll() is not None for p in self.procs):
             self.start()
 
     def close(self) -> None:
@@ -463,7 +464,7 @@ def run_backend(args: argparse.Namespace, backend: str) -> None:
     """Every measurement for one layout, in this process's database."""
     distributed = backend == "postgres"
     name = (
-        "2 minbar worker processes, PostgreSQL + Redis"
+        f"{args.processes} minbar worker process(es), PostgreSQL + Redis"
         if distributed
         else "embedded (minbar serve), SQLite + SQLite queue"
     )
@@ -477,7 +478,7 @@ def run_backend(args: argparse.Namespace, backend: str) -> None:
     checks: list[Outcome] = []
     kills: list[Outcome] = []
     steady_out: Outcome | None = None
-    processes = 2 if distributed else 1
+    processes = args.processes if distributed else 1
     try:
         minbar = Minbar(backend, 1, 1, 1)
         try:
@@ -614,6 +615,9 @@ def main() -> None:
     parser.add_argument("--base-channels", type=int, default=10, help="baseline channels (10)")
     parser.add_argument("--runs", type=int, default=3, help="bursts per layout, after a warm-up")
     parser.add_argument("--threads", type=int, default=16, help="MINBAR_PUBLISH_THREADS (16)")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="`minbar worker` processes, distributed (2)"
+    )
     parser.add_argument(
         "--queue-workers",
         type=int,
