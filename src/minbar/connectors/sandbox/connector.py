@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -221,12 +220,6 @@ def _reason(response: httpx.Response) -> str:
     return ""
 
 
-def _shared_tls() -> ssl.SSLContext:
-    # A client per call would build TLS settings on every publish (about 50 ms of
-    # CPU; bench/publishing.py measured 1.4x more posts/s shared).
-    return shared_tls_context()
-
-
 _idle: dict[tuple[int, str], list[httpx.Client]] = {}
 _idle_lock = threading.Lock()
 KEPT_IDLE = 64  # idle clients kept per sandbox address: more than any pass's threads
@@ -236,7 +229,7 @@ def _new_client(base_url: str) -> httpx.Client:
     return httpx.Client(
         base_url=base_url,
         follow_redirects=False,
-        verify=_shared_tls(),
+        verify=shared_tls_context(),
         limits=httpx.Limits(max_connections=None, max_keepalive_connections=2),
         # Accounts share clients: never a cookie from one call in another.
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
@@ -402,7 +395,7 @@ class SandboxConnector(Connector):
         client = httpx.Client(
             base_url=self._api_url(),
             follow_redirects=False,
-            verify=_shared_tls(),
+            verify=shared_tls_context(),
             transport=self._transport or (factory() if factory else None),
         )
         return _Session(client, headers, timeout)
